@@ -1,0 +1,138 @@
+"""The Python API: a few verbs that return frames (like pyfrbus, with tests).
+
+    from engine import simulate
+    result = simulate("march_2020", ["as_of_march_2020", "clearing_rule"], paths=1000, seed=0)
+    result.summary_frame(); result.series_frame(); result.holdings_frame()
+"""
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from engine.calibration import Calibration, CalibratedValue, load_calibration
+from engine.calm import calm_equilibrium
+from engine.draws import draw
+from engine.dynamics import run_stress
+from engine.errors import InputError
+from engine.metrics import compute_metrics
+from engine.result import Result
+from engine.scenario import MAX_DAYS, Scenario, load_scenario, shock_paths
+from engine.transmission import regime_parameters
+from engine.version import MODEL_VERSION
+from policy import PolicyRegime, RegimeInputError, get_preset, load_regime_file
+
+MAX_PATHS = 100_000
+FUNDAMENTAL_SHARE = "fundamental_share"
+
+
+def resolve_scenario(scenario: str | Path | Scenario) -> Scenario:
+    """A Scenario object from a bundled name or a TOML path."""
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def resolve_regime(regime: str | Path | PolicyRegime) -> PolicyRegime:
+    """A regime from a preset name, a `.json`/`.toml` file, or an object."""
+    if isinstance(regime, PolicyRegime):
+        return regime
+    text = str(regime)
+    path = Path(text)
+    if path.suffix.lower() in (".json", ".toml") and path.is_file():
+        try:
+            return load_regime_file(path)
+        except RegimeInputError as err:
+            raise InputError(str(err)) from None
+    try:
+        return get_preset(text)
+    except KeyError as err:
+        raise InputError(f"regime: {err.args[0]}, or an existing .json/.toml file") from None
+
+
+def assumption_ranges(scenario: str | Scenario) -> dict[str, CalibratedValue]:
+    """Uncertain values a user may re-centre (the assumptions panel): name -> calibrated value."""
+    sc = resolve_scenario(scenario)
+    cal = load_calibration(sc.era)
+    ranges = {v.name: v for v in cal.values.values() if v.low < v.high}
+    if sc.fundamental.mode == "observed_share":
+        f = sc.fundamental
+        ranges[FUNDAMENTAL_SHARE] = CalibratedValue(
+            name=FUNDAMENTAL_SHARE, value=f.share, low=f.share_low, high=f.share_high,
+            unit="share of the observed 10y move", source=f.source, status="U", sampled=True,
+            description="Part of the observed 10y move due to news rather than market structure",
+            layer="scenario",
+        )
+    return ranges
+
+
+def _apply_assumptions(sc: Scenario, cal: Calibration, assumptions: Mapping[str, float]) -> tuple[Scenario, Calibration]:
+    ranges = assumption_ranges(sc)
+    values = dict(cal.values)
+    for name, value in assumptions.items():
+        if name not in ranges:
+            raise InputError(f"assumptions.{name}: unknown; allowed: {', '.join(sorted(ranges))}")
+        item = ranges[name]
+        if not (np.isfinite(value) and item.low <= value <= item.high):
+            raise InputError(f"assumptions.{name}: {value} outside the allowed range {item.low:g} to {item.high:g} ({item.unit})")
+        if name == FUNDAMENTAL_SHARE:
+            fundamental = sc.fundamental.model_copy(update={"share": float(value)})
+            sc = sc.model_copy(update={"fundamental": fundamental})
+        else:
+            values[name] = item.model_copy(update={"value": float(value)})
+    return sc, cal.model_copy(update={"values": values})
+
+
+def simulate(
+    scenario: str | Path | Scenario,
+    regimes: Sequence[str | Path | PolicyRegime] | None = None,
+    *,
+    paths: int = 1000,
+    seed: int = 0,
+    shock_scale: float = 1.0,
+    days: int | None = None,
+    assumptions: Mapping[str, float] | None = None,
+) -> Result:
+    """Run a scenario under one or more regimes and return the `Result` the CLI prints.
+
+    Without regimes, a historical scenario runs under its as-it-happened regime and a
+    forward-looking one under `status_quo`. Every regime sees the same random draws (seeded),
+    so results are reproducible and paired across regimes. `assumptions` re-centres uncertain
+    calibrated values (see `assumption_ranges`) within their ranges.
+    """
+    sc = resolve_scenario(scenario)
+    chosen = [resolve_regime(r) for r in (regimes or [sc.regime])]
+    names = [r.name for r in chosen]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InputError(f"regime: name '{duplicates[0]}' appears twice; each regime in a run needs its own name")
+    if not (isinstance(paths, int) and 1 <= paths <= MAX_PATHS):
+        raise InputError(f"paths: {paths!r}; allowed: a whole number from 1 to {MAX_PATHS:,}")
+    if not (isinstance(seed, int) and 0 <= seed < 2**32):
+        raise InputError(f"seed: {seed!r}; allowed: a whole number from 0 to {2**32 - 1}")
+    if not (np.isfinite(shock_scale) and 0.0 <= shock_scale <= 5.0):
+        raise InputError(f"shock_scale: {shock_scale!r}; allowed: a number from 0 to 5")
+    days = sc.default_days if days is None else days
+    if not (isinstance(days, int) and 1 <= days <= MAX_DAYS):
+        raise InputError(f"days: {days!r}; allowed: a whole number from 1 to {MAX_DAYS}")
+    cal = load_calibration(sc.era)
+    if assumptions:
+        sc, cal = _apply_assumptions(sc, cal, assumptions)
+    draws = draw(sc, cal, paths, days, seed)
+    shocks = shock_paths(sc, days)
+    rp = regime_parameters(chosen, cal, draws, days)
+    calm = calm_equilibrium(rp, cal, draws)
+    stress = run_stress(rp, cal, draws, calm, shocks, float(shock_scale), days)
+    return Result(
+        model_version=MODEL_VERSION,
+        scenario=sc,
+        regimes=tuple(chosen),
+        seed=seed,
+        paths=paths,
+        days=days,
+        shock_scale=float(shock_scale),
+        dates=shocks.dates,
+        metrics=compute_metrics(calm, stress),
+        series=stress.series,
+        sales_by_book_usd_bn=stress.sales_by_book_usd_bn,
+        net_purchases_usd_bn=stress.net_purchases_usd_bn,
+        broken=stress.broken,
+    )

@@ -1,0 +1,326 @@
+"""Daily stress dynamics (MODEL.md section 3), vectorized over regime x path.
+
+The loop runs over days only; every operation inside acts on (R, P) arrays. Channels, in order
+within a day: margins react to yesterday's volatility and today's funding stress; funds cut
+positions (volatility targeting, margin calls, leverage cap) at a bounded pace; funds that still
+cannot meet margin fail and their collateral is dumped (bilateral) or auctioned (CCP); the Fed
+buys by rule or schedule; dealers, value buyers and slow-moving investors absorb the net sales,
+and dealer utilization sets the dislocation; prices move, funds take the losses, volatility feeds
+back, depth follows volatility and utilization.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.calibration import Calibration
+from engine.calm import CalmState
+from engine.draws import Draws
+from engine.scenario import EXOGENOUS_SECTORS, ShockPaths
+from engine.transmission import (
+    BOOKS,
+    RegimeParams,
+    capped_funding_stress,
+    margin_rates,
+    required_per_dollar,
+)
+
+SECTORS: tuple[str, ...] = (
+    "rv_funds",
+    "dealers",
+    "foreign_official",
+    "foreign_private",
+    "mutual_funds",
+    "value_buyers",
+    "fed",
+    "treasury",
+)
+
+SERIES: dict[str, str] = {
+    "yield_10y_change_bp": "10y yield change from day 0 (bp)",
+    "fundamental_10y_change_bp": "Fundamental part of the 10y change (bp)",
+    "dislocation_bp": "Cash cheapening beyond fundamentals (bp)",
+    "market_depth_usd_mn": "Top-3-level 10y order-book depth ($mn)",
+    "dealer_utilization_pct": "Dealer balance-sheet utilization (%)",
+    "basis_widening_bp": "Cash-futures basis widening (bp)",
+    "swap_spread_30y_bp": "30y swap spread (bp)",
+    "fund_leverage_x": "RV fund leverage (position / equity, x)",
+    "fund_equity_usd_bn": "RV fund equity ($bn)",
+    "rv_positions_usd_bn": "RV positions ($bn)",
+    "forced_sales_usd_bn": "RV net cash sales incl. liquidations ($bn/day)",
+    "margin_calls_usd_bn": "Margin calls: new margin plus mark-to-market losses ($bn/day)",
+    "fed_purchases_usd_bn": "Fed purchases ($bn/day)",
+    "volatility_bp_per_day": "10y yield volatility (bp/day)",
+}
+
+
+@dataclass(frozen=True)
+class StressOutput:
+    """Daily arrays (R, P, T+1) keyed by series name, plus per-book sales and sector flows."""
+
+    series: dict[str, np.ndarray]
+    sales_by_book_usd_bn: dict[str, np.ndarray]  # (R, P) cumulative net cash sales
+    net_purchases_usd_bn: dict[str, np.ndarray]  # (R, P, T+1) daily net purchases by sector
+    broken: np.ndarray  # (R, P) bool
+
+
+def _rolling_rms(changes: np.ndarray, window: int) -> np.ndarray:
+    """Causal rolling root-mean-square over the last `window` days (axis -1)."""
+    squared = np.cumsum(changes**2, axis=-1)
+    lagged = np.concatenate([np.zeros(changes.shape[:-1] + (window,)), squared[..., :-window]], axis=-1)
+    counts = np.minimum(np.arange(1, changes.shape[-1] + 1), window)
+    return np.sqrt((squared - lagged) / counts)
+
+
+def exogenous_paths(
+    shocks: ShockPaths, draws: Draws, cal: Calibration, shock_scale: float
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """Fundamental 10y path (P, T+1), exogenous volatility (P, T+1), sector sales, funding stress."""
+    if shocks.observed_move_bp is not None:
+        fundamental = draws.fundamental_share[:, None] * shocks.observed_move_bp[None, :]
+    else:
+        assert shocks.fundamental_points_bp is not None
+        fundamental = draws.shock_size[:, None] * shocks.fundamental_points_bp[None, :]
+    fundamental = shock_scale * fundamental
+    daily_change = np.diff(fundamental, axis=1, prepend=fundamental[:, :1])
+    # Exogenous volatility is the calm level plus the fundamental part's own realized volatility,
+    # so the model's feedback (eta * |change in dislocation|) is not counted twice.
+    sigma_exog = cal["calm_volatility_bp_per_day"] + _rolling_rms(daily_change, 5)
+    flows = {
+        sector: shock_scale * draws.shock_size[:, None] * draws.flow_noise * shocks.flows_usd_bn[sector]
+        for sector in EXOGENOUS_SECTORS
+    }
+    funding = shock_scale * shocks.funding_stress_bp
+    return fundamental, sigma_exog, flows, funding
+
+
+def _solve_utilization(capacity: np.ndarray, absorb: np.ndarray, slope: np.ndarray) -> np.ndarray:
+    """Utilization u solving capacity*u + slope*u/(1-u) = absorb (the smaller root, in [0, 1))."""
+    b = capacity + slope + absorb
+    disc = np.maximum(b * b - 4.0 * capacity * absorb, 0.0)
+    u = (b - np.sqrt(disc)) / (2.0 * capacity)
+    return np.clip(u, 0.0, 0.999999)
+
+
+def run_stress(
+    rp: RegimeParams,
+    cal: Calibration,
+    draws: Draws,
+    calm: CalmState,
+    shocks: ShockPaths,
+    shock_scale: float,
+    days: int,
+) -> StressOutput:
+    """Simulate `days` trading days of stress for every regime and path."""
+    n_regimes, n_paths = len(rp.names), draws.shock_size.shape[0]
+    shape = (n_regimes, n_paths)
+    v = draws.value
+    fundamental, sigma_exog, flows, funding = exogenous_paths(shocks, draws, cal, shock_scale)
+    sigma0 = cal["calm_volatility_bp_per_day"]
+    schedule = shock_scale * rp.fed_schedule
+
+    # Dealers: calm inventory is set by the era's capacity; regimes with more capacity start
+    # less utilized.
+    base_capacity = cal["dealer_capacity_usd_bn"] * draws.capacity_multiplier
+    inventory0 = cal["calm_utilization"] * base_capacity * np.ones(shape)
+    capacity_calm = base_capacity * (1.0 + rp.netting_gain)
+    slope = v("dislocation_slope_bp")
+    value_elasticity = v("value_buyer_elasticity_usd_bn_per_bp")
+    u_limit = v("utilization_limit")
+    relief_active0 = rp.relief_day <= 0
+    u0 = inventory0 / (capacity_calm * (1.0 + rp.relief_gain * relief_active0))
+    odds0 = u0 / (1.0 - u0)
+    dislocation_cap = slope * (u_limit / (1.0 - u_limit) - odds0)
+    durations = {b: cal[f"duration_{b}_years"] for b in BOOKS}
+    net_cash = {"basis": 1.0, "swap_spread": 1.0, "other": cal["other_book_net_cash_share"]}
+
+    positions = {b: calm.positions[b] * np.ones(shape) for b in BOOKS}
+    position0_total = sum(positions.values())
+    required0 = {b: calm.required_per_dollar[b] * np.ones(shape) for b in BOOKS}
+    equity = calm.equity * np.ones(shape)
+    cumulative_loss = {b: np.zeros(shape) for b in BOOKS}
+    queue_bilateral, queue_ccp = np.zeros(shape), np.zeros(shape)
+    absorbed = np.zeros(shape)  # dealers' extra inventory plus value buyers' holdings
+    inventory, value_holdings = inventory0.copy(), np.zeros(shape)
+    dislocation = np.zeros(shape)
+    sigma = np.full(shape, sigma0)
+    broken = np.zeros(shape, dtype=bool)
+    required_prev = sum(positions[b] * required0[b] for b in BOOKS)
+
+    t_len = days + 1
+    out = {name: np.zeros(shape + (t_len,)) for name in SERIES}
+    flows_out = {s: np.zeros(shape + (t_len,)) for s in SECTORS}
+    sales_by_book = {b: np.zeros(shape) for b in BOOKS}
+    leverage_hist = np.zeros(shape + (t_len,))
+    leverage_hist[..., 0] = position0_total / equity
+    dislocation_hist = np.zeros(shape + (t_len,))
+    depth0 = cal["calm_depth_usd_mn"]
+    regime_idx = np.arange(n_regimes)[:, None]
+
+    _record_day(out, 0, fundamental[:, 0], dislocation, u0, sigma, sigma0, depth0, u0, cal, v,
+                positions, equity, 0.0, {"margin_calls": 0.0, "fed": 0.0}, 0.0)
+
+    for t in range(1, t_len):
+        sigma_ratio = sigma / sigma0
+        stress_dealers, stress_funds = capped_funding_stress(funding[t], rp)
+        margins = margin_rates(rp, cal, draws, sigma_ratio, stress_funds)
+        required = {b: required_per_dollar(rp, margins[b]) for b in BOOKS}
+        required_total = sum(positions[b] * required[b] for b in BOOKS)
+        total = np.maximum(sum(positions.values()), 1e-9)
+
+        # 1. Target book: volatility targeting, margin calls, the leverage cap; bounded pace.
+        scale_vol = np.minimum(1.0, position0_total * (1.0 / sigma_ratio) ** v("derisking_vol_elasticity") / total)
+        short_of_margin = equity < required_total * (1.0 + v("min_buffer_ratio"))
+        target = np.maximum(equity, 0.0) / (required_total * (1.0 + v("target_buffer_ratio")))
+        scale_margin = np.where(short_of_margin, target, 1.0)
+        scale_cap = _cap_scale(rp, equity, total, leverage_hist, t, regime_idx)
+        scale = np.minimum(np.minimum(scale_vol, scale_margin), scale_cap)
+        scale = np.clip(scale, 1.0 - v("max_sale_share_per_day"), 1.0)
+        to_sell = total * (1.0 - scale)
+        weights = {
+            b: positions[b] * np.maximum(required[b] - required0[b] + cumulative_loss[b] / np.maximum(positions[b], 1e-9), 0.0)
+            + 0.002 * positions[b]
+            for b in BOOKS
+        }
+        weight_sum = np.maximum(sum(weights.values()), 1e-12)
+        sales = {b: np.minimum(positions[b], to_sell * weights[b] / weight_sum) for b in BOOKS}
+        for b in BOOKS:
+            positions[b] = positions[b] - sales[b]
+
+        # 2. Funds that still cannot meet margin fail; lenders or the CCP liquidate.
+        required_after = sum(positions[b] * required[b] for b in BOOKS)
+        fail_share = np.where(
+            required_after > 1e-9, np.clip(1.0 - np.maximum(equity, 0.0) / np.maximum(required_after, 1e-9), 0.0, 1.0), 0.0
+        )
+        failed_cash = sum(fail_share * positions[b] * net_cash[b] for b in BOOKS)
+        for b in BOOKS:
+            positions[b] = positions[b] * (1.0 - fail_share)
+        equity = equity * (1.0 - fail_share)
+        queue_bilateral = queue_bilateral + failed_cash * (1.0 - rp.repo_cleared_share)
+        queue_ccp = queue_ccp + failed_cash * rp.repo_cleared_share
+        liq_bilateral = queue_bilateral * min(1.0, 1.0 / cal["bilateral_liquidation_days"])
+        liq_ccp = queue_ccp * min(1.0, 1.0 / cal["ccp_auction_days"])
+
+        # 3. Fed purchases: rule on lagged dislocation, or the historical schedule.
+        lag_idx = np.maximum(t - rp.fed_lag_days, 0)
+        lagged = np.take_along_axis(dislocation_hist, np.broadcast_to(lag_idx[..., None], shape + (1,)), axis=-1)[..., 0]
+        rule = np.minimum(rp.fed_max_pace, rp.fed_slope * np.maximum(lagged - rp.fed_threshold_bp, 0.0))
+        fed = schedule[:, t][:, None] + rp.fed_rule_on * rule
+
+        # 4. Market clearing: dealers, value buyers and laid-off inventory absorb net sales.
+        rv_sales = sum(sales[b] * net_cash[b] for b in BOOKS)
+        exo = {s: np.broadcast_to(flows[s][:, t], shape) for s in EXOGENOUS_SECTORS}
+        gross = rv_sales + liq_bilateral + liq_ccp + sum(exo.values())
+        layoff = v("dealer_layoff_rate_per_day") * np.maximum(inventory - inventory0, 0.0)
+        relief_on = (t >= rp.relief_day).astype(float)
+        capacity = capacity_calm * (1.0 + rp.relief_gain * relief_on) * (
+            1.0 - cal["funding_capacity_drag_per_bp"] * stress_dealers
+        )
+        vb_slope = value_elasticity * slope
+        odds_limit = u_limit / (1.0 - u_limit)
+        absorb_max = capacity * u_limit - inventory0 + vb_slope * (odds_limit - odds0)
+        wanted = absorbed + gross - fed - layoff
+        unabsorbed = np.clip(wanted - absorb_max, 0.0, gross)
+        executed = np.where(gross > 1e-12, 1.0 - unabsorbed / np.maximum(gross, 1e-12), 1.0)
+        broken |= unabsorbed > 1e-9
+        # Sales the market could not take stay with their sellers.
+        for b in BOOKS:
+            positions[b] = positions[b] + sales[b] * (1.0 - executed)
+            sales[b] = sales[b] * executed
+        rv_sales = rv_sales * executed
+        liq_bilateral, liq_ccp = liq_bilateral * executed, liq_ccp * executed
+        queue_bilateral, queue_ccp = queue_bilateral - liq_bilateral, queue_ccp - liq_ccp
+        exo = {s: exo[s] * executed for s in EXOGENOUS_SECTORS}
+        absorbed = absorbed + gross * executed - fed - layoff
+        u = _solve_utilization(capacity, absorbed + inventory0 + vb_slope * odds0, vb_slope)
+        u = np.minimum(u, u_limit)
+        broken |= u >= u_limit - 1e-9
+        new_inventory = capacity * u
+        new_value = absorbed - (new_inventory - inventory0)
+        new_dislocation = np.minimum(slope * (u / (1.0 - u) - odds0), dislocation_cap)
+
+        # 5. Prices, losses, volatility feedback.
+        change = new_dislocation - dislocation
+        spreads_change = {
+            "basis": v("basis_dislocation_beta") * change,
+            "swap_spread": v("swap_spread_dislocation_beta") * change,
+            "other": cal["other_dislocation_beta"] * change,
+        }
+        losses = {b: positions[b] * spreads_change[b] * durations[b] / 1e4 for b in BOOKS}
+        borrowed = sum(positions[b] * (1.0 - required[b]) for b in BOOKS)
+        funding_cost = borrowed * stress_funds / 1e4 / 360.0
+        equity = equity - sum(losses.values()) - funding_cost
+        for b in BOOKS:
+            cumulative_loss[b] = cumulative_loss[b] + losses[b]
+            sales_by_book[b] = sales_by_book[b] + sales[b] * net_cash[b]
+        sigma = sigma_exog[:, t] + v("volatility_feedback") * np.abs(change)
+        required_now = sum(positions[b] * required[b] for b in BOOKS)
+        margin_calls = np.maximum(required_now - required_prev, 0.0) + np.maximum(sum(losses.values()), 0.0)
+        required_prev = required_now
+
+        flows_out["rv_funds"][..., t] = -(rv_sales + liq_bilateral + liq_ccp)
+        for s in EXOGENOUS_SECTORS:
+            flows_out[s][..., t] = -exo[s]
+        flows_out["fed"][..., t] = fed
+        flows_out["dealers"][..., t] = new_inventory - inventory
+        flows_out["value_buyers"][..., t] = new_value - value_holdings + layoff
+        inventory, value_holdings, dislocation = new_inventory, new_value, new_dislocation
+        dislocation_hist[..., t] = dislocation
+        total_now = sum(positions.values())
+        leverage_hist[..., t] = np.where(equity > 1e-9, total_now / np.maximum(equity, 1e-9), 0.0)
+        basis_extra = cal["basis_funding_beta"] * stress_funds
+        _record_day(out, t, fundamental[:, t], dislocation, u, sigma, sigma0, depth0, u0, cal, v,
+                    positions, equity, rv_sales + liq_bilateral + liq_ccp, {"margin_calls": margin_calls, "fed": fed}, basis_extra)
+
+    return StressOutput(out, sales_by_book, flows_out, broken)
+
+
+def _cap_scale(
+    rp: RegimeParams,
+    equity: np.ndarray,
+    total: np.ndarray,
+    leverage_hist: np.ndarray,
+    t: int,
+    regime_idx: np.ndarray,
+) -> np.ndarray:
+    """Position scale the leverage cap allows today (1 = no constraint)."""
+    safe_equity = np.maximum(equity, 1e-9)
+    daily = np.minimum(1.0, rp.cap_x * safe_equity / total)
+    # Averaged: the mean of the last `window` days' leverage may not exceed the cap.
+    window = rp.cap_window_days
+    start = np.maximum(t - window + 1, 0)
+    cum = np.concatenate([np.zeros(leverage_hist.shape[:-1] + (1,)), np.cumsum(leverage_hist, axis=-1)], axis=-1)
+    idx_end = np.broadcast_to(np.full_like(start, t)[..., None], equity.shape + (1,))
+    idx_start = np.broadcast_to(start[..., None], equity.shape + (1,))
+    previous = (np.take_along_axis(cum, idx_end, -1) - np.take_along_axis(cum, idx_start, -1))[..., 0]
+    # Days before day 0 count at the calm leverage.
+    missing = np.maximum(window - 1 - (t - start), 0)
+    previous = previous + missing * leverage_hist[..., 0]
+    allowed = np.maximum(window * rp.cap_x - previous, 0.0)
+    averaged = np.minimum(1.0, allowed * safe_equity / total)
+    scale = np.select([rp.cap_mode == 0, rp.cap_mode == 1], [daily, averaged], default=1.0)
+    return np.where(rp.cap_on > 0, scale, 1.0)
+
+
+def _record_day(out, t, fundamental, dislocation, u, sigma, sigma0, depth0, u0, cal, v,
+                positions, equity, rv_sales, extras, basis_extra) -> None:
+    out["fundamental_10y_change_bp"][..., t] = fundamental
+    out["dislocation_bp"][..., t] = dislocation
+    out["yield_10y_change_bp"][..., t] = fundamental + dislocation
+    out["dealer_utilization_pct"][..., t] = 100.0 * u
+    out["volatility_bp_per_day"][..., t] = sigma
+    depth = (
+        depth0
+        * (sigma0 / sigma) ** cal["depth_volatility_elasticity"]
+        * ((1.0 - u) / (1.0 - u0)) ** cal["depth_utilization_exponent"]
+    )
+    out["market_depth_usd_mn"][..., t] = np.maximum(depth, cal["depth_floor_usd_mn"])
+    out["basis_widening_bp"][..., t] = v("basis_dislocation_beta") * dislocation + basis_extra
+    out["swap_spread_30y_bp"][..., t] = cal["calm_swap_spread_30y_bp"] - v("swap_spread_dislocation_beta") * dislocation
+    total = sum(positions.values())
+    out["rv_positions_usd_bn"][..., t] = total
+    out["fund_equity_usd_bn"][..., t] = equity
+    out["fund_leverage_x"][..., t] = np.where(equity > 1e-9, total / np.maximum(equity, 1e-9), 0.0)
+    out["forced_sales_usd_bn"][..., t] = rv_sales
+    out["margin_calls_usd_bn"][..., t] = extras["margin_calls"]
+    out["fed_purchases_usd_bn"][..., t] = extras["fed"]

@@ -1,0 +1,152 @@
+"""The result of a run: named arrays plus tidy pandas frames, one object for every consumer."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.dynamics import SECTORS, SERIES
+from engine.metrics import METRICS
+from engine.scenario import Scenario
+from engine.transmission import BOOKS
+from policy import PolicyRegime
+
+SCHEMA_VERSION = 1
+STATS = ("p5", "p50", "p95")
+_QUANTILES = (5.0, 50.0, 95.0)
+
+
+@dataclass(frozen=True)
+class Result:
+    """Model output for one scenario and several regimes (arrays: regime x path [x day])."""
+
+    model_version: str
+    scenario: Scenario
+    regimes: tuple[PolicyRegime, ...]
+    seed: int
+    paths: int
+    days: int
+    shock_scale: float
+    dates: pd.DatetimeIndex
+    metrics: dict[str, np.ndarray]  # (R, P)
+    series: dict[str, np.ndarray]  # (R, P, T+1)
+    sales_by_book_usd_bn: dict[str, np.ndarray]  # (R, P)
+    net_purchases_usd_bn: dict[str, np.ndarray]  # (R, P, T+1), daily
+    broken: np.ndarray  # (R, P)
+
+    @property
+    def regime_names(self) -> list[str]:
+        return [r.name for r in self.regimes]
+
+    def regime_index(self, name: str) -> int:
+        return self.regime_names.index(name)
+
+    def regime(self, name: str) -> PolicyRegime:
+        return self.regimes[self.regime_index(name)]
+
+    def summary(self) -> dict[str, dict[str, dict[str, float]]]:
+        """{regime: {metric: {p5, p50, p95}}}."""
+        out: dict[str, dict[str, dict[str, float]]] = {}
+        for i, name in enumerate(self.regime_names):
+            out[name] = {}
+            for metric, values in self.metrics.items():
+                q = np.percentile(values[i], _QUANTILES)
+                out[name][metric] = {s: float(x) for s, x in zip(STATS, q, strict=True)}
+        return out
+
+    def summary_frame(self) -> pd.DataFrame:
+        """Tidy table: regime, metric, unit, stat, value."""
+        rows = [
+            (regime, metric, METRICS[metric].unit, stat, value)
+            for regime, metrics in self.summary().items()
+            for metric, stats in metrics.items()
+            for stat, value in stats.items()
+        ]
+        return pd.DataFrame(rows, columns=["regime", "metric", "unit", "stat", "value"])
+
+    def paired_difference(self, metric: str, regime: str, baseline: str) -> dict[str, float]:
+        """p5/p50/p95 of the path-by-path difference regime - baseline (common random numbers)."""
+        diff = self.metrics[metric][self.regime_index(regime)] - self.metrics[metric][self.regime_index(baseline)]
+        q = np.percentile(diff, _QUANTILES)
+        return {s: float(x) for s, x in zip(STATS, q, strict=True)}
+
+    def series_quantiles(self, name: str) -> np.ndarray:
+        """(3, R, T+1): p5, p50, p95 over paths of a daily series."""
+        return np.percentile(self.series[name], _QUANTILES, axis=1)
+
+    def series_frame(self, names: list[str] | None = None) -> pd.DataFrame:
+        """Tidy daily bands: regime, day, date, series, unit label, p5, p50, p95."""
+        frames = []
+        for name in names or list(SERIES):
+            q = self.series_quantiles(name)
+            for i, regime in enumerate(self.regime_names):
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "regime": regime,
+                            "day": np.arange(self.days + 1),
+                            "date": self.dates,
+                            "series": name,
+                            "label": SERIES[name],
+                            "p5": q[0, i],
+                            "p50": q[1, i],
+                            "p95": q[2, i],
+                        }
+                    )
+                )
+        return pd.concat(frames, ignore_index=True)
+
+    def holdings_frame(self) -> pd.DataFrame:
+        """Mean cumulative net purchases by sector and day ($bn); sectors sum to zero each day."""
+        frames = []
+        for sector, daily in self.net_purchases_usd_bn.items():
+            cumulative = daily.cumsum(axis=-1).mean(axis=1)
+            for i, regime in enumerate(self.regime_names):
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "regime": regime,
+                            "day": np.arange(self.days + 1),
+                            "date": self.dates,
+                            "sector": sector,
+                            "cumulative_net_purchases_usd_bn": cumulative[i],
+                        }
+                    )
+                )
+        return pd.concat(frames, ignore_index=True)
+
+    def to_dict(self, *, series: bool = False) -> dict[str, Any]:
+        """The CLI's JSON contract."""
+        summary = self.summary()
+        regimes: dict[str, Any] = {}
+        for i, name in enumerate(self.regime_names):
+            entry: dict[str, Any] = {
+                "summary": summary[name],
+                "forced_sales_by_book_usd_bn": {
+                    b: float(self.sales_by_book_usd_bn[b][i].mean()) for b in BOOKS
+                },
+                "net_purchases_usd_bn": {
+                    s: float(self.net_purchases_usd_bn[s][i].sum(axis=-1).mean()) for s in SECTORS
+                },
+            }
+            if series:
+                entry["series"] = {
+                    name: {
+                        stat: [float(x) for x in q]
+                        for stat, q in zip(STATS, self.series_quantiles(name)[:, i], strict=True)
+                    }
+                    for name in SERIES
+                }
+                entry["dates"] = [d.strftime("%Y-%m-%d") for d in self.dates]
+            regimes[name] = entry
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "model_version": self.model_version,
+            "scenario": self.scenario.name,
+            "seed": self.seed,
+            "paths": self.paths,
+            "days": self.days,
+            "shock_scale": self.shock_scale,
+            "regimes": regimes,
+        }

@@ -1,0 +1,59 @@
+"""Regime files (JSON or TOML): read with hard limits and clear errors, written as JSON."""
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from policy.regime import PolicyRegime
+from policy.spec import describe_validation_error
+
+MAX_REGIME_FILE_BYTES = 256 * 1024
+
+
+class RegimeInputError(ValueError):
+    """A regime file or text that cannot be used; the message names the field and what is allowed."""
+
+
+def parse_regime_text(raw: bytes, *, fmt: str, origin: str) -> PolicyRegime:
+    """Validate regime bytes (`fmt` is 'json' or 'toml'); `origin` names the source in messages."""
+    if len(raw) > MAX_REGIME_FILE_BYTES:
+        raise RegimeInputError(
+            f"{origin}: file is {len(raw):,} bytes; allowed: at most {MAX_REGIME_FILE_BYTES:,} bytes"
+        )
+    if b"\x00" in raw:
+        raise RegimeInputError(f"{origin}: binary file; allowed: a JSON or TOML regime file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RegimeInputError(f"{origin}: not UTF-8 text; allowed: a JSON or TOML regime file") from None
+    try:
+        data: Any = json.loads(text) if fmt == "json" else tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as err:
+        raise RegimeInputError(f"{origin}: malformed {fmt.upper()} ({err})") from None
+    if not isinstance(data, dict):
+        raise RegimeInputError(f"{origin}: top level must be an object with a 'name' field")
+    try:
+        return PolicyRegime.model_validate(data)
+    except ValidationError as err:
+        raise RegimeInputError(f"{origin}: {describe_validation_error(err)}") from None
+
+
+def load_regime_file(path: str | Path) -> PolicyRegime:
+    """Read a `.json` or `.toml` regime file."""
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("json", "toml"):
+        raise RegimeInputError(f"{path.name}: unknown file type; allowed: .json or .toml")
+    if path.stat().st_size > MAX_REGIME_FILE_BYTES:
+        raise RegimeInputError(
+            f"{path.name}: file too large; allowed: at most {MAX_REGIME_FILE_BYTES:,} bytes"
+        )
+    return parse_regime_text(path.read_bytes(), fmt=fmt, origin=path.name)
+
+
+def regime_to_json(regime: PolicyRegime) -> str:
+    """The full regime as indented JSON (the file format `load_regime_file` reads back)."""
+    return regime.model_dump_json(indent=2)

@@ -1,0 +1,411 @@
+"""Pydantic models of every policy lever (MODEL.md section 4).
+
+Each group is frozen, forbids unknown fields and rejects NaN or infinity, so the same validation
+serves scenario files, CLI flags, URL parameters and the app's widgets. Defaults are the rules in
+force on 1 December 2026 (`status_quo`); a group's `enabled` flag switches the whole rule.
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from policy.fields import lever
+
+SEC_CLEARING = "SEC Rel. 34-99149 (89 FR 2714, 16 Jan 2024); compliance dates per Rel. 34-102487"
+SEC_DEALER = "SEC Rel. 34-99477 (89 FR 14938, 29 Feb 2024); vacated N.D. Tex. 21 Nov 2024"
+RULE_15C3_1 = "SEC Rule 15c3-1(c)(2)(vi)(A) haircut schedule: 4% for 5-10y Treasuries (25x)"
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+class ClearingRule(_Group):
+    """SEC Treasury central clearing mandate for cash and repo trades."""
+
+    enabled: bool = lever(
+        False,
+        label="SEC central clearing rule in force",
+        unit="on/off",
+        description="Mandatory clearing of eligible Treasury repo and cash trades at a CCP (FICC).",
+        source=f"{SEC_CLEARING}; cash 31 Dec 2026, repo 30 Jun 2027: not yet in force on 1 Dec 2026",
+    )
+    repo_cleared_share_pct: float = lever(
+        85.0,
+        label="Cleared share of RV repo",
+        unit="%",
+        ge=0,
+        le=100,
+        step=5,
+        description="Share of relative-value funds' repo borrowing that is centrally cleared under the rule.",
+        source="Rule scope: repo with a FICC member; inter-affiliate trades exempt (about half of "
+        "zero-haircut NCCBR is inter-affiliate, OFR 2025); 35% cleared before the rule (BNP 2023)",
+    )
+    cash_cleared_share_pct: float = lever(
+        70.0,
+        label="Cleared share of cash trades",
+        unit="%",
+        ge=0,
+        le=100,
+        step=5,
+        description="Share of dealers' outright cash Treasury trades that settle through the CCP.",
+        source="Final rule covers IDB and broker-dealer cash trades of FICC members; "
+        "direct HF cash trades dropped (Debevoise; NatLawReview 2023)",
+    )
+    margin_floor_pct: float = lever(
+        2.0,
+        label="Cleared repo margin floor",
+        unit="% of notional",
+        ge=0,
+        le=10,
+        step=0.25,
+        description="Minimum initial margin on cleared repo, replacing zero-haircut bilateral repo.",
+        source="2% haircut floor discussed by SEC/FSOC (Bloomberg via Hedgeweek); "
+        "tri-party median haircut 2% (OFR pilot, May 2023)",
+    )
+    cross_margin_offset_pct: float = lever(
+        0.0,
+        label="Cross-margining with futures (offset)",
+        unit="% of the smaller margin",
+        ge=0,
+        le=100,
+        step=5,
+        description="Share of the smaller of repo margin and futures margin that FICC-CME "
+        "cross-margining offsets on a basis trade (0 = no recognition).",
+        source="Patel, Chicago Fed Letter 517 (2026): basis-trade cost under the mandate "
+        "depends on cross-margin recognition",
+    )
+    margin_anti_procyclicality_pct: float = lever(
+        25.0,
+        label="CCP margin anti-procyclicality",
+        unit="% of VaR response damped",
+        ge=0,
+        le=100,
+        step=5,
+        description="Share of the VaR margin's response to volatility that the CCP's "
+        "anti-procyclicality tools (buffers, stressed-period floors) remove.",
+        source="CPMI-IOSCO PFMI 6.e anti-procyclicality options; FICC VaR margin (OFR pilot brief)",
+    )
+
+
+class DealerRule(_Group):
+    """SEC dealer rule: large principal-trading funds registered as dealers (net capital)."""
+
+    enabled: bool = lever(
+        False,
+        label="SEC dealer rule in force",
+        unit="on/off",
+        description="Covered funds register as dealers and hold net capital against their book.",
+        source=f"{SEC_DEALER}; not in force on 1 Dec 2026",
+    )
+    covered_share_pct: float = lever(
+        60.0,
+        label="Share of RV book covered",
+        unit="%",
+        ge=0,
+        le=100,
+        step=5,
+        description="Share of the relative-value book held by funds the rule would cover.",
+        source="Top-50 funds hold 83-85% of HF gross Treasuries (Banegas & Monin 2023); "
+        "final rule kept only qualitative tests, so coverage is uncertain",
+    )
+    net_capital_leverage_limit_x: float = lever(
+        25.0,
+        label="Net-capital leverage limit",
+        unit="x equity",
+        ge=5,
+        le=100,
+        step=1,
+        description="Largest gross position per dollar of equity that net-capital haircuts allow.",
+        source=RULE_15C3_1,
+    )
+    extra_buffer_pct: float = lever(
+        25.0,
+        label="Extra capital buffer",
+        unit="% of required capital",
+        ge=0,
+        le=200,
+        step=5,
+        description="Capital a covered fund holds above its net-capital requirement (early-warning level).",
+        source="Rule 17a-11 early-warning level: 120% of minimum net capital (20% buffer)",
+    )
+    compliance_exit_pct: float = lever(
+        10.0,
+        label="Compliance exit",
+        unit="% of covered book",
+        ge=0,
+        le=50,
+        step=1,
+        description="Share of the covered book that leaves the market rather than register.",
+        source="Assumption (no published estimate); SEC economic analysis 89 FR 14938 sec. V not quantified",
+    )
+
+
+class LeverageCap(_Group):
+    """A cap on relative-value funds' position-to-equity leverage."""
+
+    enabled: bool = lever(
+        False,
+        label="Leverage cap on RV funds",
+        unit="on/off",
+        description="Funds may not hold more than the cap times their equity in RV positions.",
+        source="Policy option (FSB Jul 2025 NBFI leverage recommendations); no US rule in force",
+    )
+    max_leverage_x: float = lever(
+        30.0,
+        label="Maximum leverage",
+        unit="x equity",
+        ge=5,
+        le=100,
+        step=1,
+        description="Largest RV position per dollar of allocated equity.",
+        source="Observed aggregate 56x (553bn repo on 9.9bn, Banegas & Monin 2023); 25-50x market reports",
+    )
+    enforcement: Literal["daily", "averaged", "released"] = lever(
+        "averaged",
+        label="Enforcement",
+        unit="choice",
+        description="daily: binds every day on marked equity (pro-cyclical); averaged: binds on a "
+        "trailing average; released: suspended during stress.",
+        source="Design choice studied in MODEL.md section 4",
+    )
+    averaging_window_days: int = lever(
+        20,
+        label="Averaging window",
+        unit="trading days",
+        ge=2,
+        le=60,
+        step=1,
+        description="Window of the trailing average used when enforcement is 'averaged'.",
+        source="Assumption: one month of trading days, as in quarterly-average leverage reporting",
+    )
+
+
+class LeverageRatioRelief(_Group):
+    """Dealer leverage-ratio relief: eSLR buffer cut and/or Treasury exclusion."""
+
+    enabled: bool = lever(
+        True,
+        label="Leverage-ratio relief for dealers",
+        unit="on/off",
+        description="Relief from the supplementary leverage ratio for bank-affiliated dealers.",
+        source="eSLR final rule adopted 25 Nov 2025, effective 1 Apr 2026 (Chapman; DWT)",
+    )
+    buffer_reduction_pp: float = lever(
+        1.0,
+        label="eSLR buffer reduction",
+        unit="pp of exposure",
+        ge=0,
+        le=3,
+        step=0.25,
+        description="Cut in the leverage buffer above the 3% minimum (2% GSIB holding-company buffer "
+        "replaced by half the method-1 surcharge: about 1pp).",
+        source="eSLR final rule, FR 1 Dec 2025: HC buffer = 50% of method-1 surcharge",
+    )
+    treasury_exclusion_pct: float = lever(
+        0.0,
+        label="Treasury exclusion from leverage exposure",
+        unit="%",
+        ge=0,
+        le=100,
+        step=10,
+        description="Share of Treasuries and reserves excluded from total leverage exposure (2020 rule: 100).",
+        source="Fed interim final rule FR 2020-07345 (1 Apr 2020 to 31 Mar 2021)",
+    )
+    effective_day: int = lever(
+        0,
+        label="Takes effect on day",
+        unit="trading days after day 0",
+        ge=0,
+        le=250,
+        step=1,
+        description="Day of the stress window from which the relief applies (0 = already in force).",
+        source="March 2020: announced 1 Apr 2020, trading day 17 after 9 Mar",
+    )
+
+
+class StandingRepo(_Group):
+    """The Fed's Standing Repo Facility (SRF)."""
+
+    enabled: bool = lever(
+        True,
+        label="Standing repo facility",
+        unit="on/off",
+        description="The Fed lends against Treasuries at a set rate, capping repo funding stress.",
+        source="SRF est. Jul 2021; full allotment from Dec 2025 (NY Fed SRF FAQ 251210)",
+    )
+    rate_spread_bp: float = lever(
+        10.0,
+        label="SRF rate over calm repo",
+        unit="bp",
+        ge=0,
+        le=100,
+        step=1,
+        description="Minimum bid rate above the calm repo rate; funding stress is capped here.",
+        source="SRF minimum bid = top of the fed funds range, about 5-15bp over SOFR (NY Fed 2025)",
+    )
+    daily_limit_usd_bn: float = lever(
+        500.0,
+        label="Daily limit",
+        unit="$bn/day",
+        ge=0,
+        le=2000,
+        step=50,
+        description="Aggregate daily SRF capacity; funding needs beyond it are not capped.",
+        source="Aggregate limit $500bn/day (NY Fed operating statements Mar/May 2025)",
+    )
+    funds_access: bool = lever(
+        False,
+        label="RV funds reach the SRF",
+        unit="on/off",
+        description="Whether the cap also reaches RV funds' repo (central clearing of SRF trades "
+        "or pass-through), not only dealers.",
+        source="Counterparties: primary dealers and depository institutions (NY Fed SRF FAQ)",
+    )
+
+
+class FedBackstop(_Group):
+    """A rule for Fed market-functioning purchases, or a historical purchase schedule."""
+
+    enabled: bool = lever(
+        True,
+        label="Fed market-functioning backstop",
+        unit="on/off",
+        description="The Fed buys Treasuries when the dislocation exceeds a threshold.",
+        source="FOMC 15 and 23 Mar 2020 statements; Logan & Hauser, BIS Markets Committee 2023",
+    )
+    threshold_bp: float = lever(
+        35.0,
+        label="Dislocation threshold",
+        unit="bp",
+        ge=0,
+        le=200,
+        step=1,
+        description="Cash cheapening beyond fundamentals at which purchases start "
+        "(set above the April 2025 peak, when the Fed did not buy).",
+        source="Policy setting; April 2025 saw no purchases (Perli, 9 May 2025)",
+    )
+    slope_usd_bn_per_bp: float = lever(
+        4.0,
+        label="Purchase slope",
+        unit="$bn/day per bp",
+        ge=0,
+        le=50,
+        step=0.5,
+        description="Daily purchases per bp of dislocation above the threshold.",
+        source="Policy setting; 2020 pace reached $75bn/day at about 20-40bp of dislocation",
+    )
+    max_pace_usd_bn_per_day: float = lever(
+        75.0,
+        label="Maximum pace",
+        unit="$bn/day",
+        ge=0,
+        le=200,
+        step=5,
+        description="Largest daily purchase.",
+        source="Peak 2020 pace $75bn/day, 19 Mar to 1 Apr 2020 (Bloomberg schedule)",
+    )
+    lag_days: int = lever(
+        2,
+        label="Reaction lag",
+        unit="trading days",
+        ge=0,
+        le=10,
+        step=1,
+        description="Days between the dislocation and the purchases it triggers.",
+        source="2020: dysfunction from 9 Mar, purchases scaled up from 13-19 Mar",
+    )
+    purchase_schedule_usd_bn_per_day: tuple[float, ...] = Field(
+        default=(),
+        max_length=250,
+        description="Historical purchases by trading day (day 1 first), used by as-it-happened "
+        "regimes instead of the rule. Scaled by the shock scale.",
+        json_schema_extra={
+            "label": "Historical purchase schedule",
+            "unit": "$bn/day",
+            "source": "Bloomberg schedule table; Fleming & Ruela, LSE 17 Apr 2020",
+        },
+    )
+
+    @field_validator("purchase_schedule_usd_bn_per_day")
+    @classmethod
+    def _schedule_in_range(cls, schedule: tuple[float, ...]) -> tuple[float, ...]:
+        for day, amount in enumerate(schedule, start=1):
+            if not 0 <= amount <= 200:
+                raise ValueError(f"day {day}: {amount} outside 0 to 200 $bn/day")
+        return schedule
+
+
+class FuturesMargin(_Group):
+    """CME Treasury futures initial margin and its response to volatility."""
+
+    initial_margin_pct: float = lever(
+        2.0,
+        label="Futures initial margin (calm)",
+        unit="% of notional",
+        ge=0.5,
+        le=10,
+        step=0.25,
+        description="Initial margin on the short-futures leg in calm markets.",
+        source="CME 10y note about 1-2% of notional, bonds 3-6% (CME performance bonds; U)",
+    )
+    anti_procyclicality_pct: float = lever(
+        0.0,
+        label="Futures margin anti-procyclicality",
+        unit="% of volatility response damped",
+        ge=0,
+        le=100,
+        step=5,
+        description="Share of the margin's response to volatility removed by anti-procyclicality tools.",
+        source="Abruzzo & Park, FEDS 2014-86: CME margins rise fast after volatility spikes",
+    )
+
+
+class ForeignDemand(_Group):
+    """Calm-period foreign demand (stress sales belong to the scenario)."""
+
+    calm_shift_usd_bn: float = lever(
+        0.0,
+        label="Calm-period foreign demand shift",
+        unit="$bn",
+        ge=-2000,
+        le=2000,
+        step=50,
+        description="Change in foreign holdings before the shock; negative means foreign holders "
+        "step back and others must absorb the difference.",
+        source="Foreign holdings about $9.2tn (CRS RS22331, Dec 2025); China -113bn Mar-Dec 2025 (TIC)",
+    )
+
+
+class PolicyRegime(BaseModel):
+    """A complete set of policy settings, named: the name is its key in every result."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    name: str = Field(
+        min_length=1,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_ .\-]*$",
+        description="Key of the regime in every result (letters, digits, space, _ . -).",
+    )
+    description: str = Field(default="", max_length=500, description="One line for people.")
+    clearing: ClearingRule = ClearingRule()
+    dealer_rule: DealerRule = DealerRule()
+    leverage_cap: LeverageCap = LeverageCap()
+    leverage_ratio_relief: LeverageRatioRelief = LeverageRatioRelief()
+    standing_repo: StandingRepo = StandingRepo()
+    fed_backstop: FedBackstop = FedBackstop()
+    futures_margin: FuturesMargin = FuturesMargin()
+    foreign_demand: ForeignDemand = ForeignDemand()
+
+
+GROUPS: tuple[str, ...] = (
+    "clearing",
+    "dealer_rule",
+    "leverage_cap",
+    "leverage_ratio_relief",
+    "standing_repo",
+    "fed_backstop",
+    "futures_margin",
+    "foreign_demand",
+)
