@@ -1,0 +1,451 @@
+"""The whole explorer view as URL query parameters: versioned, compact, validated on the way in.
+
+Format, version 1 (every value is a plain string; order does not matter):
+
+    v=1                          format version (required for links made by the app; missing = 1)
+    sc=march_2020                scenario name (`engine.scenario_names()`)
+    sev=1                        shock severity, the engine's shock scale, 0 to 5
+    n=500                        Monte Carlo paths, 1 to 10,000
+    seed=0                       random seed, 0 to 2**32 - 1
+    r0=status_quo                regime 0 starts from this preset (`policy.preset_names()`); r0..r3
+    r0.name=my_reform            regime 0's name, only when it differs from the preset name
+    r0.clearing.enabled=1        a lever (dot path of `policy.lever_specs()`) that differs from the preset:
+                                 booleans 1/0, numbers in shortest form, choices by name
+    a.dislocation_slope_bp=7.5   a re-centred calibrated assumption (`engine.assumption_ranges`)
+
+Only levers that differ from the preset are written, so a link names exactly what a user changed.
+`decode_view` never raises: it returns the best view it can restore plus one human message per
+field it dropped, naming the field and what is allowed.
+
+Layering: `policy` does not import `engine`. The scenario list and the assumption ranges that
+`decode_view` checks against are passed in, or read lazily from `engine` when not given.
+"""
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from policy.presets import PRESETS, get_preset, preset_names
+from policy.regime import PolicyRegime
+from policy.spec import LeverSpec, allowed_range, lever_specs, regime_value, with_changes
+
+QUERY_VERSION = 1
+MAX_REGIMES = 4
+MAX_PATHS = 10_000
+MAX_SHOCK_SCALE = 5.0
+MAX_SEED = 2**32 - 1
+DEFAULT_PRESETS: tuple[str, ...] = ("status_quo", "clearing_rule")
+_MAX_PARAMS = 400
+_MAX_VALUE_CHARS = 200
+_REGIME_KEY = re.compile(r"^r(\d{1,3})(?:\.(.+))?$")
+_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ .\-]*$")
+
+LeverValue = bool | int | float | str
+
+
+class RegimeView(BaseModel):
+    """One regime as the user built it: a preset plus the levers changed from it."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    preset: str
+    name: str
+    changes: dict[str, LeverValue] = Field(default_factory=dict)
+
+
+class ViewState(BaseModel):
+    """Everything the explorer shows: scenario, run settings, 1 to 4 regimes and assumptions."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    scenario: str
+    shock_scale: float = Field(default=1.0, ge=0.0, le=MAX_SHOCK_SCALE)
+    paths: int = Field(default=500, ge=1, le=MAX_PATHS)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    regimes: list[RegimeView] = Field(min_length=1, max_length=MAX_REGIMES)
+    assumptions: dict[str, float] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _specs() -> dict[str, LeverSpec]:
+    return {s.path: s for s in lever_specs()}
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def format_value(value: LeverValue) -> str:
+    """A lever or setting as URL text: 1/0 for booleans, the shortest exact form for numbers."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def _parse_float(text: str) -> float | None:
+    if len(text) > 64:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _parse_int(text: str) -> int | None:
+    value = _parse_float(text)
+    if value is None or not value.is_integer() or abs(value) > 2**63:
+        return None
+    return int(value)
+
+
+def parse_lever(spec: LeverSpec, text: str) -> LeverValue | None:
+    """URL text to a lever value of the spec's type (range is checked later), or None."""
+    if spec.type == "bool":
+        lowered = text.strip().lower()
+        if lowered in ("1", "true", "on", "yes"):
+            return True
+        if lowered in ("0", "false", "off", "no"):
+            return False
+        return None
+    if spec.type == "int":
+        return _parse_int(text)
+    if spec.type == "float":
+        return _parse_float(text)
+    return text if spec.choices and text in spec.choices else None
+
+
+def default_view(scenario: str, presets: Sequence[str] = DEFAULT_PRESETS) -> ViewState:
+    """The view a new session starts with."""
+    return ViewState(scenario=scenario, regimes=[RegimeView(preset=p, name=p) for p in presets])
+
+
+def regime_changes(regime: PolicyRegime, preset: str) -> dict[str, LeverValue]:
+    """Levers of `regime` that differ from `preset`, in lever order."""
+    base = get_preset(preset)
+    out: dict[str, LeverValue] = {}
+    for spec in lever_specs():
+        value = regime_value(regime, spec.path)
+        if value != regime_value(base, spec.path):
+            out[spec.path] = value
+    return out
+
+
+def closest_preset(regime: PolicyRegime) -> str:
+    """The preset a regime differs least from (non-lever data such as a purchase schedule must match)."""
+    best, best_count = "status_quo", None
+    for name, preset in PRESETS.items():
+        if preset.fed_backstop.purchase_schedule_usd_bn_per_day != regime.fed_backstop.purchase_schedule_usd_bn_per_day:
+            continue
+        count = len(regime_changes(regime, name))
+        if best_count is None or count < best_count:
+            best, best_count = name, count
+    return best
+
+
+def regime_view_of(regime: PolicyRegime, preset: str | None = None) -> RegimeView:
+    """A RegimeView that rebuilds `regime` (levers only) from `preset` or the closest preset."""
+    preset = preset or closest_preset(regime)
+    return RegimeView(preset=preset, name=regime.name, changes=regime_changes(regime, preset))
+
+
+def _description(view: RegimeView) -> str:
+    base = PRESETS[view.preset].description
+    if not view.changes:
+        return base
+    changed = ", ".join(f"{path}={format_value(value)}" for path, value in view.changes.items())
+    text = f"{view.preset} with {changed}. {base}"
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+def regime_from_view(view: RegimeView) -> PolicyRegime:
+    """The regime a RegimeView stands for; raises ValueError naming the bad path and its range."""
+    try:
+        base = get_preset(view.preset)
+    except KeyError as err:
+        raise ValueError(str(err.args[0])) from None
+    return with_changes(base, dict(view.changes), name=view.name, description=_description(view))
+
+
+def regimes_from_view(view: ViewState) -> list[PolicyRegime]:
+    """The PolicyRegime objects of a view, each a validated copy of its preset with the changes."""
+    return [regime_from_view(r) for r in view.regimes]
+
+
+# ---------------------------------------------------------------- encode
+
+
+def encode_view(view: ViewState) -> dict[str, str]:
+    """The view as query parameters (format version `QUERY_VERSION`, see the module docstring)."""
+    specs = _specs()
+    order = {path: i for i, path in enumerate(specs)}
+    params: dict[str, str] = {
+        "v": str(QUERY_VERSION),
+        "sc": view.scenario,
+        "sev": format_value(float(view.shock_scale)),
+        "n": str(view.paths),
+        "seed": str(view.seed),
+    }
+    for i, regime in enumerate(view.regimes):
+        params[f"r{i}"] = regime.preset
+        if regime.name != regime.preset:
+            params[f"r{i}.name"] = regime.name
+        for path in sorted(regime.changes, key=lambda p: order.get(p, len(order))):
+            params[f"r{i}.{path}"] = format_value(regime.changes[path])
+    for name in sorted(view.assumptions):
+        params[f"a.{name}"] = format_value(float(view.assumptions[name]))
+    return params
+
+
+def view_url(base_url: str, view: ViewState) -> str:
+    """A shareable link: `base_url` with its query replaced by the encoded view."""
+    parts = urlsplit(base_url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", urlencode(encode_view(view)), ""))
+
+
+# ---------------------------------------------------------------- decode
+
+
+def _single(value: str | list[str] | Any) -> str:
+    if isinstance(value, list | tuple):
+        value = value[-1] if value else ""
+    return str(value)
+
+
+def _engine_scenarios() -> list[str]:
+    from engine import scenario_names  # lazy: policy must not import engine at module load
+
+    return scenario_names()
+
+
+def _engine_ranges(scenario: str) -> dict[str, tuple[float, float, str]]:
+    from engine import assumption_ranges
+
+    return {name: (v.low, v.high, v.unit) for name, v in assumption_ranges(scenario).items()}
+
+
+def decode_view(
+    params: Mapping[str, str | list[str]],
+    *,
+    scenarios: Sequence[str] | None = None,
+    assumption_ranges: Callable[[str], Mapping[str, tuple[float, float, str]]] | None = None,
+) -> tuple[ViewState, list[str]]:
+    """Query parameters to a ViewState, never raising.
+
+    Returns the best state it can restore and one message per dropped or corrected field, naming
+    the field and the allowed values. `scenarios` and `assumption_ranges(scenario) -> {name: (low,
+    high, unit)}` default to the engine's.
+    """
+    messages: list[str] = []
+    names = list(scenarios) if scenarios is not None else _engine_scenarios()
+    ranges_of = assumption_ranges or _engine_ranges
+    raw: dict[str, str] = {}
+    try:
+        items = list(params.items())
+    except Exception:
+        items = []
+        messages.append("link: could not read the query parameters; showing the defaults")
+    if len(items) > _MAX_PARAMS:
+        messages.append(f"link: {len(items):,} parameters; allowed: at most {_MAX_PARAMS}; the rest were ignored")
+        items = items[:_MAX_PARAMS]
+    for key, value in items:
+        key, text = str(key)[:120], _single(value)
+        if len(text) > _MAX_VALUE_CHARS:
+            messages.append(f"{key}: value of {len(text):,} characters ignored; allowed: at most {_MAX_VALUE_CHARS}")
+            continue
+        raw[key] = text
+
+    version = raw.pop("v", str(QUERY_VERSION))
+    if version != str(QUERY_VERSION):
+        messages.append(
+            f"v: link format version {_short(version)} is not supported; allowed: {QUERY_VERSION}. "
+            "The link was read as version 1 where possible; check the settings below."
+        )
+
+    # scenario and run settings
+    scenario = names[0]
+    if "sc" in raw:
+        text = raw.pop("sc")
+        if text in names:
+            scenario = text
+        else:
+            messages.append(f"sc: unknown scenario {_short(text)}; allowed: {', '.join(names)}")
+    view = default_view(scenario)
+    shock_scale, paths, seed = view.shock_scale, view.paths, view.seed
+    if "sev" in raw:
+        text = raw.pop("sev")
+        value = _parse_float(text)
+        if value is None or not 0.0 <= value <= MAX_SHOCK_SCALE:
+            messages.append(f"sev (shock severity): {_short(text)} ignored; allowed: a number from 0 to 5")
+        else:
+            shock_scale = value
+    if "n" in raw:
+        text = raw.pop("n")
+        ivalue = _parse_int(text)
+        if ivalue is None or not 1 <= ivalue <= MAX_PATHS:
+            messages.append(f"n (paths): {_short(text)} ignored; allowed: a whole number from 1 to {MAX_PATHS:,}")
+        else:
+            paths = ivalue
+    if "seed" in raw:
+        text = raw.pop("seed")
+        ivalue = _parse_int(text)
+        if ivalue is None or not 0 <= ivalue <= MAX_SEED:
+            messages.append(f"seed: {_short(text)} ignored; allowed: a whole number from 0 to {MAX_SEED}")
+        else:
+            seed = ivalue
+
+    # regimes
+    regime_keys: dict[int, dict[str, str]] = {}
+    assumption_keys: dict[str, str] = {}
+    for key, text in raw.items():
+        match = _REGIME_KEY.match(key)
+        if match:
+            regime_keys.setdefault(int(match.group(1)), {})[match.group(2) or ""] = text
+        elif key.startswith("a."):
+            assumption_keys[key[2:]] = text
+        else:
+            messages.append(f"{_short(key)}: unknown link parameter ignored")
+    indices = sorted(regime_keys)
+    dropped = [i for i in indices if i >= MAX_REGIMES]
+    if dropped:
+        messages.append(
+            f"r{dropped[0]}: too many regimes; allowed: 1 to {MAX_REGIMES} (r0 to r{MAX_REGIMES - 1}); "
+            f"{len(dropped)} ignored"
+        )
+    regimes = [_decode_regime(i, regime_keys[i], messages) for i in indices if i < MAX_REGIMES]
+    regimes = [r for r in regimes if r is not None]
+    _unique_names(regimes, messages)
+    if not regimes:
+        regimes = view.regimes
+
+    # assumptions
+    assumptions: dict[str, float] = {}
+    if assumption_keys:
+        try:
+            ranges = dict(ranges_of(scenario))
+        except Exception:
+            ranges = {}
+        for name, text in assumption_keys.items():
+            if name not in ranges:
+                messages.append(f"a.{_short(name)[1:-1]}: unknown assumption for {scenario}; ignored")
+                continue
+            low, high, unit = ranges[name]
+            value = _parse_float(text)
+            if value is None or not low <= value <= high:
+                messages.append(
+                    f"a.{name}: {_short(text)} ignored; allowed: a number from {low:g} to {high:g} ({unit})"
+                )
+            else:
+                assumptions[name] = value
+
+    state = ViewState(
+        scenario=scenario, shock_scale=shock_scale, paths=paths, seed=seed, regimes=regimes, assumptions=assumptions
+    )
+    return state, messages
+
+
+def _decode_regime(index: int, fields: dict[str, str], messages: list[str]) -> RegimeView | None:
+    prefix = f"r{index}"
+    preset = fields.pop("", None)
+    if preset is None:
+        messages.append(f"{prefix}: regime settings without a preset; allowed presets: {', '.join(preset_names())}")
+        preset = "status_quo"
+    elif preset not in PRESETS:
+        messages.append(
+            f"{prefix}: unknown preset {_short(preset)}; allowed: {', '.join(preset_names())}; using status_quo"
+        )
+        preset = "status_quo"
+    name = preset
+    if "name" in fields:
+        text = fields.pop("name").strip()
+        if 1 <= len(text) <= 40 and _NAME_PATTERN.match(text):
+            name = text
+        else:
+            messages.append(
+                f"{prefix}.name: {_short(text)} ignored; allowed: 1 to 40 letters, digits, space, _ . - "
+                "(not starting with a space, dot or dash)"
+            )
+    specs = _specs()
+    base = get_preset(preset)
+    changes: dict[str, LeverValue] = {}
+    for path, text in fields.items():
+        spec = specs.get(path)
+        if spec is None:
+            messages.append(f"{prefix}.{_short(path)[1:-1]}: unknown lever ignored")
+            continue
+        value = parse_lever(spec, text)
+        if value is None:
+            messages.append(f"{prefix}.{path}: {_short(text)} ignored; allowed: {allowed_range(path)}")
+            continue
+        try:
+            with_changes(base, {path: value})
+        except ValueError as err:
+            messages.append(f"{prefix}.{err}" if str(err).startswith(path) else f"{prefix}.{path}: {err}")
+            continue
+        if value != regime_value(base, path):
+            changes[path] = value
+    try:
+        with_changes(base, changes, name=name)
+    except ValueError as err:  # a combination the regime model rejects as a whole
+        messages.append(f"{prefix}: {err}; lever changes of this regime ignored")
+        changes = {}
+    return RegimeView(preset=preset, name=name, changes=changes)
+
+
+def _unique_names(regimes: list[RegimeView], messages: list[str]) -> None:
+    seen: set[str] = set()
+    for i, regime in enumerate(regimes):
+        if regime.name in seen:
+            new = unique_name(regime.name, seen)
+            messages.append(f"r{i}.name: {regime.name!r} is used twice; renamed to {new!r} (names must be unique)")
+            regime.name = new
+        seen.add(regime.name)
+
+
+def unique_name(name: str, taken: set[str] | Sequence[str]) -> str:
+    """`name`, or `name_2`, `name_3`, ... if it is taken (kept within the 40-character limit)."""
+    if name not in taken:
+        return name
+    k = 2
+    while True:
+        candidate = f"{name[:36]}_{k}"
+        if candidate not in taken:
+            return candidate
+        k += 1
+
+
+def validate_view(view: ViewState) -> ViewState:
+    """Re-validate a view built by code (raises pydantic's ValidationError)."""
+    return ViewState.model_validate(view.model_dump())
+
+
+__all__ = [
+    "MAX_REGIMES",
+    "QUERY_VERSION",
+    "RegimeView",
+    "ValidationError",
+    "ViewState",
+    "closest_preset",
+    "decode_view",
+    "default_view",
+    "encode_view",
+    "format_value",
+    "regime_changes",
+    "regime_from_view",
+    "regime_view_of",
+    "regimes_from_view",
+    "unique_name",
+    "view_url",
+]
