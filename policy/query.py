@@ -165,7 +165,9 @@ def _description(view: RegimeView) -> str:
     base = PRESETS[view.preset].description
     if not view.changes:
         return base
-    changed = ", ".join(f"{path}={format_value(value)}" for path, value in view.changes.items())
+    order = {path: i for i, path in enumerate(_specs())}
+    paths = sorted(view.changes, key=lambda p: order.get(p, len(order)))
+    changed = ", ".join(f"{path}={format_value(view.changes[path])}" for path in paths)
     text = f"{view.preset} with {changed}. {base}"
     return text if len(text) <= 500 else text[:497] + "..."
 
