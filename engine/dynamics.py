@@ -83,9 +83,10 @@ def exogenous_paths(
         fundamental = draws.shock_size[:, None] * shocks.fundamental_points_bp[None, :]
     fundamental = shock_scale * fundamental
     daily_change = np.diff(fundamental, axis=1, prepend=fundamental[:, :1])
-    # Exogenous volatility is the calm level plus the fundamental part's own realized volatility,
-    # so the model's feedback (eta * |change in dislocation|) is not counted twice.
-    sigma_exog = cal["calm_volatility_bp_per_day"] + _rolling_rms(daily_change, 5)
+    # Exogenous volatility is the larger of the calm level and the fundamental part's own
+    # realized volatility (5-day RMS), so neither calm news nor the model's feedback
+    # (eta * |change in dislocation|) is counted twice.
+    sigma_exog = np.maximum(cal["calm_volatility_bp_per_day"], _rolling_rms(daily_change, 5))
     flows = {
         sector: shock_scale * draws.shock_size[:, None] * draws.flow_noise * shocks.flows_usd_bn[sector]
         for sector in EXOGENOUS_SECTORS
@@ -144,6 +145,7 @@ def run_stress(
     inventory, value_holdings = inventory0.copy(), np.zeros(shape)
     dislocation = np.zeros(shape)
     sigma = np.full(shape, sigma0)
+    sigma_smooth = sigma.copy()
     broken = np.zeros(shape, dtype=bool)
     required_prev = sum(positions[b] * required0[b] for b in BOOKS)
 
@@ -168,15 +170,18 @@ def run_stress(
         required_total = sum(positions[b] * required[b] for b in BOOKS)
         total = np.maximum(sum(positions.values()), 1e-9)
 
-        # 1. Target book: volatility targeting, margin calls, the leverage cap; bounded pace.
-        scale_vol = np.minimum(1.0, position0_total * (1.0 / sigma_ratio) ** v("derisking_vol_elasticity") / total)
+        # 1. Deleveraging: volatility targeting (partial adjustment on smoothed volatility),
+        # margin calls and the leverage cap; the largest need wins, at a bounded daily pace.
+        smooth = cal["volatility_smoothing"]
+        sigma_smooth = smooth * sigma_smooth + (1.0 - smooth) * sigma
+        vol_target = position0_total * (sigma0 / sigma_smooth) ** v("derisking_vol_elasticity")
+        vol_sales = v("derisking_speed_per_day") * np.maximum(total - vol_target, 0.0)
         short_of_margin = equity < required_total * (1.0 + v("min_buffer_ratio"))
         target = np.maximum(equity, 0.0) / (required_total * (1.0 + v("target_buffer_ratio")))
-        scale_margin = np.where(short_of_margin, target, 1.0)
-        scale_cap = _cap_scale(rp, equity, total, leverage_hist, t, regime_idx)
-        scale = np.minimum(np.minimum(scale_vol, scale_margin), scale_cap)
-        scale = np.clip(scale, 1.0 - v("max_sale_share_per_day"), 1.0)
-        to_sell = total * (1.0 - scale)
+        margin_sales = np.where(short_of_margin, total * np.clip(1.0 - target, 0.0, 1.0), 0.0)
+        cap_sales = total * (1.0 - _cap_scale(rp, equity, total, leverage_hist, t, regime_idx))
+        needed = np.maximum(np.maximum(vol_sales, margin_sales), cap_sales)
+        to_sell = np.minimum(needed, v("max_sale_share_per_day") * total)
         weights = {
             b: positions[b] * np.maximum(required[b] - required0[b] + cumulative_loss[b] / np.maximum(positions[b], 1e-9), 0.0)
             + 0.002 * positions[b]
@@ -232,6 +237,10 @@ def run_stress(
         queue_bilateral, queue_ccp = queue_bilateral - liq_bilateral, queue_ccp - liq_ccp
         exo = {s: exo[s] * executed for s in EXOGENOUS_SECTORS}
         absorbed = absorbed + gross * executed - fed - layoff
+        # Fed purchases beyond what dealers and value buyers took on are sold by end investors
+        # at calm prices: dealers do not go below their calm inventory.
+        sold_to_fed = np.maximum(-absorbed, 0.0)
+        absorbed = absorbed + sold_to_fed
         u = _solve_utilization(capacity, absorbed + inventory0 + vb_slope * odds0, vb_slope)
         u = np.minimum(u, u_limit)
         broken |= u >= u_limit - 1e-9
@@ -263,7 +272,7 @@ def run_stress(
             flows_out[s][..., t] = -exo[s]
         flows_out["fed"][..., t] = fed
         flows_out["dealers"][..., t] = new_inventory - inventory
-        flows_out["value_buyers"][..., t] = new_value - value_holdings + layoff
+        flows_out["value_buyers"][..., t] = new_value - value_holdings + layoff - sold_to_fed
         inventory, value_holdings, dislocation = new_inventory, new_value, new_dislocation
         dislocation_hist[..., t] = dislocation
         total_now = sum(positions.values())

@@ -41,7 +41,7 @@ _CHANGES: dict[str, tuple[str, dict[str, object]]] = {
         {"dealer_rule.enabled": True},
     ),
     "leverage_cap": (
-        "Status quo plus a 30x leverage cap on RV funds, enforced on a 20-day average.",
+        "Status quo plus a 12x leverage cap on RV funds, enforced on a 20-day average.",
         {"leverage_cap.enabled": True, "leverage_cap.enforcement": "averaged"},
     ),
     "all_guardrails": (

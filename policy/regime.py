@@ -152,14 +152,15 @@ class LeverageCap(_Group):
         source="Policy option (FSB Jul 2025 NBFI leverage recommendations); no US rule in force",
     )
     max_leverage_x: float = lever(
-        30.0,
+        12.0,
         label="Maximum leverage",
         unit="x equity",
         ge=5,
         le=100,
         step=1,
         description="Largest RV position per dollar of allocated equity.",
-        source="Observed aggregate 56x (553bn repo on 9.9bn, Banegas & Monin 2023); 25-50x market reports",
+        source="Fund-level: top-50 Treasury funds' gross/NAV about 7:1 (Banegas & Monin 2023); "
+        "model calm RV leverage about 14x; trade-level repo leverage 56x",
     )
     enforcement: Literal["daily", "averaged", "released"] = lever(
         "averaged",
