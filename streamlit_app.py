@@ -1,0 +1,26 @@
+"""Treasury Market Policy Explorer: the Streamlit entry point (`streamlit run streamlit_app.py`).
+
+Two pages: the regime comparison (`ui.compare`) and the methodology (`ui.methodology`). The full
+view lives in the URL (see `policy/query.py`), so every view can be shared as a link.
+"""
+
+import streamlit as st
+
+
+def main() -> None:
+    st.set_page_config(
+        page_title="Treasury Market Policy Explorer",
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
+    from ui import compare, methodology
+
+    pages = [
+        st.Page(compare.page, title="Compare regimes", url_path="compare", default=True),
+        st.Page(methodology.page, title="Methodology", url_path="methodology"),
+    ]
+    st.navigation(pages, position="top").run()
+
+
+if __name__ == "__main__":
+    main()

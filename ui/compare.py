@@ -1,0 +1,518 @@
+"""The comparison page: scenario and run settings, 2-4 regimes side by side, results.
+
+Widgets are generated from `policy.lever_specs()`; charts come from `briefing.charts`; numbers
+come from the engine's Result. Nothing here computes economics.
+"""
+
+import time
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from engine import METRICS, InputError, assumption_ranges, load_scenario, scenario_names
+from engine.dynamics import SERIES
+from policy import PRESET_DESCRIPTIONS, RegimeInputError, get_preset, lever_specs, regime_to_json, regime_value
+from policy.io import parse_regime_text
+from policy.query import MAX_REGIMES, regime_from_view, regimes_from_view, view_url
+from ui import state
+from ui.fmt import fmt_range, fmt_value
+from ui.runner import LONG_RUN_PATHS, run_view
+
+# Headline cards: metric, and whether a higher value is worse (for the colour of the difference).
+CARD_METRICS: tuple[tuple[str, str], ...] = (
+    ("peak_10y_yield_change_bp", "inverse"),
+    ("trough_market_depth_usd_mn", "normal"),
+    ("broken_market_probability_pct", "inverse"),
+    ("forced_sales_usd_bn", "inverse"),
+    ("fed_purchases_usd_bn", "off"),
+    ("calm_yield_cost_bp", "inverse"),
+    ("calm_interest_cost_usd_bn_per_year", "inverse"),
+)
+FAN_SERIES: tuple[str, ...] = (
+    "yield_10y_change_bp",
+    "market_depth_usd_mn",
+    "dealer_utilization_pct",
+    "basis_widening_bp",
+    "swap_spread_30y_bp",
+    "fund_leverage_x",
+    "forced_sales_usd_bn",
+)
+FRONT_GROUPS = ("clearing", "dealer_rule", "leverage_cap")
+GROUP_TITLES = {
+    "clearing": "SEC central clearing rule",
+    "dealer_rule": "SEC dealer rule",
+    "leverage_cap": "Leverage cap on RV funds",
+    "leverage_ratio_relief": "Leverage-ratio (SLR) relief",
+    "standing_repo": "Standing repo facility",
+    "fed_backstop": "Fed backstop",
+    "futures_margin": "Futures margin",
+    "foreign_demand": "Foreign demand",
+}
+STATUS_BADGE = {
+    "V": ":green-badge[verified]",
+    "V2": ":blue-badge[secondary source]",
+    "U": ":orange-badge[unverified]",
+}
+
+
+# ---------------------------------------------------------------- sidebar: scenario and run
+
+
+def _sidebar() -> None:
+    names = scenario_names()
+    with st.sidebar:
+        st.header("Scenario")
+        st.selectbox(
+            "Stress scenario",
+            names,
+            key=state.K_SCENARIO,
+            format_func=lambda n: load_scenario(n).title,
+            on_change=state.on_scenario_change,
+        )
+        sc = load_scenario(st.session_state[state.K_SCENARIO])
+        st.caption(sc.description)
+        with st.expander("Shock and its sources"):
+            st.markdown(f"**Fundamental 10y path.** {sc.fundamental.source}")
+            for flow in sc.flows:
+                st.markdown(
+                    f"**{flow.sector.replace('_', ' ').capitalize()} sales:** ${flow.total_usd_bn:,.0f}bn over "
+                    f"days {flow.start_day}-{flow.end_day}. {flow.source}"
+                )
+            if sc.events:
+                st.markdown("**Events:** " + "; ".join(f"day {e.day}: {e.label}" for e in sc.events))
+        st.slider(
+            "Shock severity",
+            min_value=0.0,
+            max_value=5.0,
+            step=0.1,
+            key=state.K_SEVERITY,
+            format="%.1fx",
+            help="Multiplies the scenario's flows, fundamental path and historical Fed schedule, and the "
+            "excess of volatility and funding stress over calm levels. 1x = the scenario as written; 0 = no shock.",
+        )
+        st.number_input(
+            "Monte Carlo paths",
+            min_value=1,
+            max_value=10_000,
+            step=100,
+            key=state.K_PATHS,
+            help="Uncertain parameters are drawn per path; bands are 5th-95th percentiles across paths. "
+            "500 is quick; up to 10,000 for a final briefing.",
+        )
+        st.number_input(
+            "Random seed",
+            min_value=0,
+            max_value=2**32 - 1,
+            step=1,
+            key=state.K_SEED,
+            help="Same inputs and seed give identical results; every regime sees the same draws.",
+        )
+        st.caption(f"Horizon: {sc.default_days} trading days from {sc.day0:%d %b %Y} (day 0, last calm close).")
+
+
+# ---------------------------------------------------------------- regime editors
+
+
+def _lever_label(spec, changed: bool) -> str:
+    unit = "" if spec.type in ("bool", "choice") else f" ({spec.unit})"
+    label = f"{spec.label}{unit}"
+    return f":orange[**● {label}**]" if changed else label
+
+
+def _lever_widget(uid: int, spec, base) -> bool:
+    key = state.k_lever(uid, spec.path)
+    default = regime_value(base, spec.path)
+    current = st.session_state.get(key, default)
+    changed = current != default
+    help_text = f"{spec.description}\n\nSource: {spec.source}\n\nPreset value: {default}"
+    label = _lever_label(spec, changed)
+    if spec.type == "bool":
+        st.toggle(label, key=key, help=help_text)
+    elif spec.type == "choice":
+        st.selectbox(label, list(spec.choices), key=key, help=help_text)
+    elif spec.type == "int":
+        st.slider(label, int(spec.min), int(spec.max), step=int(spec.step or 1), key=key, help=help_text)
+    else:
+        st.slider(label, float(spec.min), float(spec.max), step=float(spec.step or 0.1), key=key, help=help_text)
+    return changed
+
+
+def _group(uid: int, group: str, specs, base) -> int:
+    changed = 0
+    for spec in specs:
+        if spec.group == group:
+            changed += _lever_widget(uid, spec, base)
+    return changed
+
+
+def _upload(uid: int) -> None:
+    uploaded = st.session_state.get(state.k_upload(uid))
+    if uploaded is None:
+        return
+    fmt = "toml" if uploaded.name.lower().endswith(".toml") else "json"
+    try:
+        regime = parse_regime_text(uploaded.getvalue(), fmt=fmt, origin=uploaded.name)
+    except RegimeInputError as err:
+        st.session_state[f"_upload_error.{uid}"] = str(err)
+        return
+    state.apply_uploaded_regime(uid, regime)
+    rebuilt = regime_from_view(state.view().regimes[state.uids().index(uid)])
+    skip = {"name", "description"}
+    lost = rebuilt.model_dump(exclude=skip) != regime.model_dump(exclude=skip)
+    st.session_state[f"_upload_error.{uid}"] = None
+    st.session_state[f"_upload_note.{uid}"] = (
+        f"Loaded {uploaded.name}."
+        + (" Its purchase schedule matches no preset and is not kept; levers were loaded." if lost else "")
+    )
+    st.session_state[f"_upload_nonce.{uid}"] = st.session_state.get(f"_upload_nonce.{uid}", 0) + 1
+
+
+def _regime_editor(index: int, uid: int, specs) -> None:
+    rv = state.view().regimes[index]
+    preset = st.session_state.get(state.k_preset(uid), rv.preset)
+    base = get_preset(preset)
+    role = "baseline for differences" if index == 0 else f"regime {index + 1}"
+    with st.container(border=True):
+        top = st.columns([3, 1], vertical_alignment="bottom")
+        top[0].text_input(f"Regime name ({role})", key=state.k_name(uid), max_chars=40)
+        top[1].button(
+            "Remove",
+            key=f"b.remove.{uid}",
+            on_click=state.on_remove,
+            args=(uid,),
+            disabled=len(state.uids()) <= 1,
+            help="Remove this regime from the comparison",
+            width="stretch",
+        )
+        error = st.session_state.get(state.REGIME_ERRORS, {}).get(uid)
+        if error:
+            st.error(error)
+        st.selectbox(
+            "Start from preset",
+            state.preset_options(),
+            key=state.k_preset(uid),
+            on_change=state.on_preset_change,
+            args=(uid,),
+            help="Choosing a preset resets this regime's levers to it.",
+        )
+        st.caption(PRESET_DESCRIPTIONS[preset])
+        changed = 0
+        for group in FRONT_GROUPS:
+            st.markdown(f"**{GROUP_TITLES[group]}**")
+            changed += _group(uid, group, specs, base)
+        other = [g for g in GROUP_TITLES if g not in FRONT_GROUPS]
+        other_changed = sum(
+            st.session_state.get(state.k_lever(uid, s.path), regime_value(base, s.path)) != regime_value(base, s.path)
+            for s in specs
+            if s.group in other
+        )
+        title = "SLR relief, standing repo, Fed backstop, futures margin, foreign demand"
+        if other_changed:
+            title += f" ({other_changed} changed)"
+        with st.expander(title):
+            for group in other:
+                st.markdown(f"**{GROUP_TITLES[group]}**")
+                changed += _group(uid, group, specs, base)
+        bottom = st.columns(2)
+        bottom[0].button(
+            f"Reset to {preset}" + (f" ({changed})" if changed else ""),
+            key=f"b.reset.{uid}",
+            on_click=state.on_reset,
+            args=(uid,),
+            disabled=not changed,
+            width="stretch",
+            help="Set every lever of this regime back to its preset",
+        )
+        with bottom[1].popover("File", width="stretch"):
+            name = rv.name
+            st.download_button(
+                "Download regime (JSON)",
+                data=lambda i=index: regime_to_json(regimes_from_view(state.view())[i]),
+                file_name=f"{name}.json",
+                mime="application/json",
+                on_click="ignore",
+                key=f"dl.regime.{uid}",
+            )
+            st.file_uploader(
+                "Load a regime file (.json or .toml)",
+                type=["json", "toml"],
+                key=state.k_upload(uid),
+                on_change=_upload,
+                args=(uid,),
+                max_upload_size=1,
+            )
+        if st.session_state.get(f"_upload_error.{uid}"):
+            st.error(st.session_state[f"_upload_error.{uid}"] + " Nothing was changed.")
+        elif st.session_state.get(f"_upload_note.{uid}"):
+            st.success(st.session_state.pop(f"_upload_note.{uid}"))
+
+
+def _assumptions(scenario: str) -> None:
+    ranges = assumption_ranges(scenario)
+    changed = sum(
+        st.session_state.get(state.k_assumption(n), v.value) != v.value for n, v in ranges.items()
+    )
+    title = "Model assumptions: re-centre calibrated values within their ranges"
+    if changed:
+        title += f" ({changed} changed)"
+    with st.expander(title):
+        st.caption(
+            "Each value has a documented range. :green-badge[verified] in its source, "
+            ":blue-badge[secondary source] via a relay, :orange-badge[unverified] a placeholder with a wide range. "
+            "Sampled values are also drawn across Monte Carlo paths around the value you set."
+        )
+        st.button("Reset all assumptions", on_click=state.on_reset_assumptions, disabled=not changed, key="b.reset.a")
+        cols = st.columns(3)
+        for i, (name, item) in enumerate(sorted(ranges.items())):
+            key = state.k_assumption(name)
+            is_changed = st.session_state.get(key, item.value) != item.value
+            label = f"{name} ({item.unit}) {STATUS_BADGE[item.status]}"
+            if is_changed:
+                label = f":orange[**● {name}**] ({item.unit}) {STATUS_BADGE[item.status]}"
+            help_text = (
+                f"{item.description or name}\n\nCalibrated value {item.value:g}, range {item.low:g} to "
+                f"{item.high:g} {item.unit}. Source: {item.source}"
+                + (f"\n\nTuned to: {item.tuned_to}" if item.tuned_to else "")
+                + ("\n\nSampled across paths." if item.sampled else "")
+            )
+            span = item.high - item.low
+            cols[i % 3].slider(
+                label, float(item.low), float(item.high), step=float(f"{span / 100:.2g}"), key=key, help=help_text,
+            )
+
+
+# ---------------------------------------------------------------- results
+
+
+def _cards(result, names: list[str]) -> None:
+    summary = result.summary()
+    baseline = names[0]
+    cols = st.columns(len(names))
+    for col, name in zip(cols, names, strict=True):
+        with col:
+            st.markdown(f"#### {name}")
+            for metric, direction in CARD_METRICS:
+                spec = METRICS[metric]
+                stats = summary[name][metric]
+                delta = None
+                help_text = f"{spec.definition}\n\nMedian; 5th-95th percentile: {fmt_range(stats, spec.unit)}."
+                if name != baseline:
+                    diff = result.paired_difference(metric, name, baseline)
+                    delta = fmt_value(diff["p50"], spec.unit, signed=True)
+                    help_text += (
+                        f"\n\nPaired difference vs {baseline} (same draws): median {delta}, "
+                        f"5th-95th percentile {fmt_range(diff, spec.unit)}."
+                    )
+                st.metric(
+                    spec.label,
+                    fmt_value(stats["p50"], spec.unit),
+                    delta=delta,
+                    delta_color=direction,
+                    delta_description=f"vs {baseline}" if delta else None,
+                    help=help_text,
+                    border=True,
+                )
+                st.caption(f"5th-95th: {fmt_range(stats, spec.unit)}")
+
+
+def summary_table(result) -> pd.DataFrame:
+    """Every summary metric: rows metric, columns regime x (median, 5th, 95th pct)."""
+    summary = result.summary()
+    rows = []
+    for metric, spec in METRICS.items():
+        row = {"metric": spec.label, "unit": spec.unit}
+        for name in result.regime_names:
+            stats = summary[name][metric]
+            row[f"{name} median"] = stats["p50"]
+            row[f"{name} p5"] = stats["p5"]
+            row[f"{name} p95"] = stats["p95"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _downloads(key: str, stem: str, chart_fn: Callable, frame_fn: Callable) -> None:
+    from briefing import export
+
+    with st.popover("Download chart", width="content"):
+        st.download_button("PNG", data=lambda: export.to_png(chart_fn()), file_name=f"{stem}.png",
+                           mime="image/png", on_click="ignore", key=f"dl.{key}.png")
+        st.download_button("SVG", data=lambda: export.to_svg(chart_fn()), file_name=f"{stem}.svg",
+                           mime="image/svg+xml", on_click="ignore", key=f"dl.{key}.svg")
+        st.download_button("PDF", data=lambda: export.to_pdf(chart_fn()), file_name=f"{stem}.pdf",
+                           mime="application/pdf", on_click="ignore", key=f"dl.{key}.pdf")
+        st.download_button("CSV (data)", data=lambda: frame_fn().to_csv(index=False), file_name=f"{stem}.csv",
+                           mime="text/csv", on_click="ignore", key=f"dl.{key}.csv")
+
+
+def _chart(chart) -> None:
+    st.altair_chart(chart, width="stretch")
+
+
+def _results(result, view) -> None:
+    from briefing import charts
+
+    names = result.regime_names
+    st.subheader("Headline results")
+    st.caption(
+        f"Medians over {result.paths:,} paths (seed {result.seed}, severity {result.shock_scale:g}x, "
+        f"{result.days} trading days from {result.dates[0]:%d %b %Y}); arrows show the paired median "
+        f"difference against {names[0]}. Model {result.model_version}."
+    )
+    _cards(result, names)
+
+    tabs = st.tabs(
+        ["Stress paths", "All metrics", "Holdings by sector", "Calm cost vs resilience"],
+        key="t.results",
+        on_change="rerun",
+    )
+    stem = f"{result.scenario.name}"
+    with tabs[0]:
+        if tabs[0].open:
+            series = st.segmented_control(
+                "Series",
+                FAN_SERIES,
+                format_func=lambda s: SERIES[s],
+                key="w.series",
+                required=True,
+                default=FAN_SERIES[0],
+            )
+            series = series or FAN_SERIES[0]
+            _chart(charts.fan_chart(result, series))
+            _downloads(
+                "fan", f"{stem}_{series}",
+                lambda: charts.fan_chart(result, series),
+                lambda: charts.chart_frame(result, "fan", series=series),
+            )
+    with tabs[1]:
+        if tabs[1].open:
+            table = summary_table(result)
+            st.dataframe(table, hide_index=True, column_config={
+                c: st.column_config.NumberColumn(format="%.2f") for c in table.columns[2:]
+            })
+            st.download_button("Download table (CSV)", data=lambda: table.to_csv(index=False),
+                               file_name=f"{stem}_summary.csv", mime="text/csv", on_click="ignore", key="dl.table")
+    with tabs[2]:
+        if tabs[2].open:
+            regime = st.selectbox("Regime", names, key="w.holdings_regime")
+            regime = regime if regime in names else names[0]
+            _chart(charts.holdings_chart(result, regime))
+            _downloads(
+                "holdings", f"{stem}_holdings_{regime}",
+                lambda: charts.holdings_chart(result, regime),
+                lambda: charts.chart_frame(result, "holdings", regime=regime),
+            )
+    with tabs[3]:
+        if tabs[3].open:
+            _chart(charts.tradeoff_chart(result))
+            _downloads(
+                "tradeoff", f"{stem}_tradeoff",
+                lambda: charts.tradeoff_chart(result),
+                lambda: charts.chart_frame(result, "tradeoff"),
+            )
+    _briefing_pack(result, view)
+
+
+def _base_url() -> str:
+    try:
+        url = st.context.url or ""
+    except AttributeError:
+        url = ""
+    return url.split("?")[0] or "http://127.0.0.1:8501/"
+
+
+def _briefing_pack(result, view) -> None:
+    st.divider()
+    cols = st.columns([2, 3])
+    link = view_url(_base_url(), view)
+    try:
+        from briefing.pack import build_pack
+    except ImportError:
+        cols[0].button("Briefing pack (PDF + data)", disabled=True, help="briefing.pack is not available yet")
+    else:
+        cols[0].download_button(
+            "Download briefing pack (ZIP: PDF, charts, CSV, regimes)",
+            data=lambda: build_pack(result, view, _base_url())[1],
+            file_name=f"briefing_{result.scenario.name}.zip",
+            mime="application/zip",
+            on_click="ignore",
+            type="primary",
+            key="dl.pack",
+        )
+        cols[0].download_button(
+            "Download briefing (PDF only)",
+            data=lambda: build_pack(result, view, _base_url())[0],
+            file_name=f"briefing_{result.scenario.name}.pdf",
+            mime="application/pdf",
+            on_click="ignore",
+            key="dl.pack_pdf",
+        )
+    cols[1].markdown("**Link to this view** (scenario, settings, every regime and assumption):")
+    cols[1].code(link, language=None, wrap_lines=True)
+
+
+# ---------------------------------------------------------------- page
+
+
+def page() -> None:
+    state.init_session()
+    for message in st.session_state.get(state.URL_MESSAGES, []):
+        st.warning(f"Link: {message}")
+    state.seed_widgets()
+    _sidebar()
+
+    st.title("Treasury Market Policy Explorer")
+    st.caption(
+        "What would central clearing, the dealer rule, a leverage cap, SLR relief, the standing repo facility "
+        "or a Fed backstop do to the US Treasury market under stress? Compare up to four regimes on the same "
+        "random draws."
+    )
+    specs = lever_specs()
+    uids = state.uids()
+    cols = st.columns(len(uids))
+    for i, (col, uid) in enumerate(zip(cols, uids, strict=True)):
+        with col:
+            _regime_editor(i, uid, specs)
+    st.button(
+        "Add regime",
+        on_click=state.on_add,
+        disabled=len(uids) >= MAX_REGIMES,
+        help=f"Compare up to {MAX_REGIMES} regimes",
+        key="b.add",
+    )
+    scenario = st.session_state[state.K_SCENARIO]
+    _assumptions(scenario)
+
+    view = state.read_widgets()
+    state.commit(view)
+
+    try:
+        regimes = regimes_from_view(view)
+    except ValueError as err:
+        st.error(f"A regime could not be built: {err}")
+        return
+    progress = None
+    if view.paths >= LONG_RUN_PATHS:
+        bar = st.progress(0.0, text="Running the model...")
+        started = time.perf_counter()
+
+        def progress(done: int, total: int, name: str) -> None:
+            text = f"Running {name}: regime {done + 1} of {total}, {view.paths:,} paths" if name else "Done"
+            bar.progress(done / total, text=text)
+
+    try:
+        result = run_view(
+            view.scenario,
+            regimes,
+            paths=view.paths,
+            seed=view.seed,
+            shock_scale=view.shock_scale,
+            assumptions=view.assumptions,
+            progress=progress,
+        )
+    except InputError as err:
+        st.error(str(err))
+        return
+    if progress is not None:
+        bar.progress(1.0, text=f"Ran {len(regimes)} regimes x {view.paths:,} paths in {time.perf_counter() - started:.1f} s")
+    _results(result, view)

@@ -1,0 +1,7 @@
+"""Methodology page (placeholder, filled below)."""
+
+import streamlit as st
+
+
+def page() -> None:
+    st.title("Methodology")

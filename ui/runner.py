@@ -1,0 +1,78 @@
+"""Cached engine runs, one cache entry per regime.
+
+The engine draws the same random numbers for every regime of a run and a regime's result does not
+depend on the other regimes (ARCHITECTURE.md, common random numbers), so each regime is run and
+cached on its own, keyed on JSON strings, and the per-regime results are stacked along the regime
+axis. Changing one lever re-runs one regime; long runs report progress regime by regime.
+
+Results are held with `st.cache_resource` (shared, read-only, never mutated) rather than
+`st.cache_data`: a 10,000-path result is a few hundred MB of arrays, and `cache_data` would pickle
+and copy it on every rerun.
+"""
+
+import dataclasses
+import json
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import streamlit as st
+
+from engine import Result, simulate
+from policy import PolicyRegime
+
+LONG_RUN_PATHS = 2_000
+
+
+@st.cache_resource(max_entries=24, ttl=3600, show_spinner=False)
+def _run_one(scenario: str, regime_json: str, paths: int, seed: int, shock_scale: float, assumptions_json: str) -> Result:
+    regime = PolicyRegime.model_validate_json(regime_json)
+    assumptions = json.loads(assumptions_json)
+    return simulate(scenario, [regime], paths=paths, seed=seed, shock_scale=shock_scale, assumptions=assumptions)
+
+
+def stack_results(parts: Sequence[Result]) -> Result:
+    """One Result with the regimes of `parts` (each a single-regime run of the same inputs)."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    fields = {}
+    for f in dataclasses.fields(first):
+        values = [getattr(p, f.name) for p in parts]
+        value = values[0]
+        if f.name == "regimes":
+            fields[f.name] = tuple(r for v in values for r in v)
+        elif isinstance(value, np.ndarray):
+            fields[f.name] = np.concatenate(values, axis=0)
+        elif isinstance(value, dict) and value and all(isinstance(x, np.ndarray) for x in value.values()):
+            fields[f.name] = {k: np.concatenate([v[k] for v in values], axis=0) for k in value}
+        else:
+            fields[f.name] = value
+    return dataclasses.replace(first, **fields)
+
+
+@st.cache_resource(max_entries=6, ttl=3600, show_spinner=False)
+def _stacked(keys: tuple[tuple[str, str, int, int, float, str], ...]) -> Result:
+    return stack_results([_run_one(*k) for k in keys])
+
+
+def run_view(
+    scenario: str,
+    regimes: Sequence[PolicyRegime],
+    *,
+    paths: int,
+    seed: int,
+    shock_scale: float,
+    assumptions: dict[str, float],
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Result:
+    """The Result for these inputs, from the cache where possible; `progress(done, total, name)`."""
+    assumptions_json = json.dumps(dict(sorted(assumptions.items())))
+    keys = tuple(
+        (scenario, r.model_dump_json(), int(paths), int(seed), float(shock_scale), assumptions_json) for r in regimes
+    )
+    if progress is not None:
+        for i, (key, regime) in enumerate(zip(keys, regimes, strict=True)):
+            progress(i, len(keys), regime.name)
+            _run_one(*key)
+        progress(len(keys), len(keys), "")
+    return _stacked(keys)
