@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.calibration import Calibration, CalibratedValue, load_calibration
+from engine.calibration import CalibratedValue, Calibration, load_calibration
 from engine.calm import calm_equilibrium
 from engine.draws import draw
 from engine.dynamics import run_stress

@@ -67,7 +67,7 @@ class StressOutput:
 def _rolling_rms(changes: np.ndarray, window: int) -> np.ndarray:
     """Causal rolling root-mean-square over the last `window` days (axis -1)."""
     squared = np.cumsum(changes**2, axis=-1)
-    lagged = np.concatenate([np.zeros(changes.shape[:-1] + (window,)), squared[..., :-window]], axis=-1)
+    lagged = np.concatenate([np.zeros((*changes.shape[:-1], window)), squared[..., :-window]], axis=-1)
     counts = np.minimum(np.arange(1, changes.shape[-1] + 1), window)
     return np.sqrt((squared - lagged) / counts)
 
@@ -150,12 +150,12 @@ def run_stress(
     required_prev = sum(positions[b] * required0[b] for b in BOOKS)
 
     t_len = days + 1
-    out = {name: np.zeros(shape + (t_len,)) for name in SERIES}
-    flows_out = {s: np.zeros(shape + (t_len,)) for s in SECTORS}
+    out = {name: np.zeros((*shape, t_len)) for name in SERIES}
+    flows_out = {s: np.zeros((*shape, t_len)) for s in SECTORS}
     sales_by_book = {b: np.zeros(shape) for b in BOOKS}
-    leverage_hist = np.zeros(shape + (t_len,))
+    leverage_hist = np.zeros((*shape, t_len))
     leverage_hist[..., 0] = position0_total / equity
-    dislocation_hist = np.zeros(shape + (t_len,))
+    dislocation_hist = np.zeros((*shape, t_len))
     depth0 = cal["calm_depth_usd_mn"]
     regime_idx = np.arange(n_regimes)[:, None]
 
@@ -177,7 +177,7 @@ def run_stress(
         vol_target = position0_total * (sigma0 / sigma_smooth) ** v("derisking_vol_elasticity")
         vol_sales = v("derisking_speed_per_day") * np.maximum(total - vol_target, 0.0)
         short_of_margin = equity < required_total * (1.0 + v("min_buffer_ratio"))
-        target = np.maximum(equity, 0.0) / (required_total * (1.0 + v("target_buffer_ratio")))
+        target = np.maximum(equity, 0.0) / np.maximum(required_total * (1.0 + v("target_buffer_ratio")), 1e-12)
         margin_sales = np.where(short_of_margin, total * np.clip(1.0 - target, 0.0, 1.0), 0.0)
         cap_sales = total * (1.0 - _cap_scale(rp, equity, total, leverage_hist, t, regime_idx))
         needed = np.maximum(np.maximum(vol_sales, margin_sales), cap_sales)
@@ -208,7 +208,7 @@ def run_stress(
 
         # 3. Fed purchases: rule on lagged dislocation, or the historical schedule.
         lag_idx = np.maximum(t - rp.fed_lag_days, 0)
-        lagged = np.take_along_axis(dislocation_hist, np.broadcast_to(lag_idx[..., None], shape + (1,)), axis=-1)[..., 0]
+        lagged = np.take_along_axis(dislocation_hist, np.broadcast_to(lag_idx[..., None], (*shape, 1)), axis=-1)[..., 0]
         rule = np.minimum(rp.fed_max_pace, rp.fed_slope * np.maximum(lagged - rp.fed_threshold_bp, 0.0))
         fed = schedule[:, t][:, None] + rp.fed_rule_on * rule
 
@@ -298,9 +298,9 @@ def _cap_scale(
     # Averaged: the mean of the last `window` days' leverage may not exceed the cap.
     window = rp.cap_window_days
     start = np.maximum(t - window + 1, 0)
-    cum = np.concatenate([np.zeros(leverage_hist.shape[:-1] + (1,)), np.cumsum(leverage_hist, axis=-1)], axis=-1)
-    idx_end = np.broadcast_to(np.full_like(start, t)[..., None], equity.shape + (1,))
-    idx_start = np.broadcast_to(start[..., None], equity.shape + (1,))
+    cum = np.concatenate([np.zeros((*leverage_hist.shape[:-1], 1)), np.cumsum(leverage_hist, axis=-1)], axis=-1)
+    idx_end = np.broadcast_to(np.full_like(start, t)[..., None], (*equity.shape, 1))
+    idx_start = np.broadcast_to(start[..., None], (*equity.shape, 1))
     previous = (np.take_along_axis(cum, idx_end, -1) - np.take_along_axis(cum, idx_start, -1))[..., 0]
     # Days before day 0 count at the calm leverage.
     missing = np.maximum(window - 1 - (t - start), 0)

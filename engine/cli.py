@@ -1,0 +1,152 @@
+"""`python -m engine`: list, params, regime, run, backtest (a stable contract other tools use).
+
+Bad input exits 2 with one line on stderr naming the field and what is allowed; an internal fault
+exits 1; a broken market is a result (exit 0).
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import pandas as pd
+
+from engine.api import MAX_PATHS, resolve_regime, simulate
+from engine.errors import InputError
+from engine.metrics import METRICS
+from engine.scenario import MAX_DAYS, load_scenario, scenario_names
+from policy import PRESET_DESCRIPTIONS, lever_specs, regime_to_json
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad flags as one InputError line instead of usage + exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise InputError(message)
+
+
+def _int_in(name: str, low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number; allowed: {low} to {high:,}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value}; allowed: {low} to {high:,}")
+        return value
+
+    return parse
+
+
+def _shock_scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number; allowed: 0 to 5") from None
+    if not (value == value and 0.0 <= value <= 5.0):
+        raise argparse.ArgumentTypeError(f"{text}; allowed: a finite number from 0 to 5")
+    return value
+
+
+def _parser() -> _Parser:
+    parser = _Parser(prog="python -m engine", description="Treasury market stress model")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    fmt = {"choices": ["table", "json", "csv"], "default": "table"}
+    sub.add_parser("list", help="scenarios and regime presets").add_argument("--format", **fmt)
+    sub.add_parser("params", help="every settable regime parameter").add_argument("--format", **fmt)
+    regime = sub.add_parser("regime", help="a full regime as JSON")
+    regime.add_argument("name", nargs="?")
+    regime.add_argument("--regime", dest="regime_file")
+    regime.add_argument("--format", choices=["json", "table"], default="json")
+    run = sub.add_parser("run", help="simulate a scenario under regimes")
+    run.add_argument("--scenario", required=True)
+    run.add_argument("--regime", action="append", default=[])
+    run.add_argument("--shock-scale", type=_shock_scale, default=1.0)
+    run.add_argument("--paths", type=_int_in("--paths", 1, MAX_PATHS), default=1000)
+    run.add_argument("--days", type=_int_in("--days", 1, MAX_DAYS), default=None)
+    run.add_argument("--seed", type=_int_in("--seed", 0, 2**32 - 1), default=0)
+    run.add_argument("--series", action="store_true", help="add daily p5/p50/p95 paths (json)")
+    run.add_argument("--format", **fmt)
+    back = sub.add_parser("backtest", help="model versus history, both episodes")
+    back.add_argument("--paths", type=_int_in("--paths", 1, MAX_PATHS), default=400)
+    back.add_argument("--seed", type=_int_in("--seed", 0, 2**32 - 1), default=0)
+    back.add_argument("--format", **fmt)
+    return parser
+
+
+def _emit(frame: pd.DataFrame, data: Any, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(data, indent=2, default=str)
+    if fmt == "csv":
+        return frame.to_csv(index=False)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 70, "display.max_rows", 500):
+        return frame.to_string(index=False)
+
+
+def _list(fmt: str) -> str:
+    scenarios = [{"name": n, "description": load_scenario(n).title} for n in scenario_names()]
+    regimes = [{"name": n, "description": d} for n, d in PRESET_DESCRIPTIONS.items()]
+    frame = pd.DataFrame([{"kind": "scenario", **s} for s in scenarios] + [{"kind": "regime", **r} for r in regimes])
+    return _emit(frame, {"scenarios": scenarios, "regimes": regimes}, fmt)
+
+
+def _params(fmt: str) -> str:
+    params = [s.as_dict() for s in lever_specs()]
+    frame = pd.DataFrame(params)[["path", "type", "unit", "min", "max", "step", "default", "label"]]
+    return _emit(frame, {"params": params}, fmt)
+
+
+def _run(args: argparse.Namespace) -> str:
+    result = simulate(
+        args.scenario, args.regime or None, paths=args.paths, seed=args.seed,
+        shock_scale=args.shock_scale, days=args.days,
+    )
+    if args.format == "json":
+        return json.dumps(result.to_dict(series=args.series), indent=2)
+    frame = result.summary_frame()[["regime", "metric", "stat", "value"]]
+    if args.format == "csv":
+        return frame.to_csv(index=False)
+    wide = frame.pivot_table(index=["metric"], columns=["regime", "stat"], values="value", sort=False)
+    wide.index = [f"{m} ({METRICS[m].unit})" for m in wide.index]
+    header = (
+        f"scenario {result.scenario.name} | {result.paths} paths | {result.days} days | seed {result.seed}"
+        f" | shock scale {result.shock_scale:g}"
+    )
+    with pd.option_context("display.width", 250, "display.max_columns", 50):
+        return header + "\n" + wide.round(1).to_string()
+
+
+def _backtest(args: argparse.Namespace) -> str:
+    from engine.backtest import backtest  # heavy import only when asked
+
+    table = backtest(paths=args.paths, seed=args.seed).table()
+    shown = table.drop(columns=["source"]) if args.format == "table" else table
+    return _emit(shown.round(1), table.to_dict(orient="records"), args.format)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    try:
+        args = _parser().parse_args(argv)
+        if args.command == "list":
+            text = _list(args.format)
+        elif args.command == "params":
+            text = _params(args.format)
+        elif args.command == "regime":
+            source = args.regime_file or args.name
+            if not source:
+                raise InputError("regime: give a preset NAME or --regime FILE")
+            text = regime_to_json(resolve_regime(source))
+        elif args.command == "run":
+            text = _run(args)
+        else:
+            text = _backtest(args)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # an internal fault, not the user's input
+        print(f"internal error: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+    sys.stdout.write(text.rstrip("\n") + "\n")
+    return 0
