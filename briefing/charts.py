@@ -228,8 +228,13 @@ def fan_chart(result: Result, series: str, regimes: list[str] | None = None) -> 
     color = alt.Color(
         "regime:N",
         scale=_color_scale(regimes),
-        legend=_legend("Regime (line: median; band: 5th-95th pct)", symbolType="stroke", symbolStrokeWidth=4,
-                       titleLimit=500),
+        legend=_legend(
+            "Regime (line: median; band: 5th-95th pct)",
+            symbolType="stroke",
+            symbolStrokeWidth=4,
+            symbolOpacity=1,
+            titleLimit=500,
+        ),
     )
     base = alt.Chart(frame)
     y_title = SERIES[series]
@@ -237,7 +242,7 @@ def fan_chart(result: Result, series: str, regimes: list[str] | None = None) -> 
         x=_date_x(),
         y=alt.Y(f"p5_{unit}:Q", axis=_axis(y_title)),
         y2=f"p95_{unit}:Q",
-        color=alt.Color("regime:N", scale=_color_scale(regimes), legend=None),
+        color=color,
     )
     line = base.mark_line(strokeWidth=2.5).encode(
         x=_date_x(),

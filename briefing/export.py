@@ -47,6 +47,13 @@ def to_pdf(chart: alt.TopLevelMixin | dict) -> bytes:
     return vlc.vegalite_to_pdf(_spec(chart), **_kw())
 
 
+def render_all(chart: alt.TopLevelMixin | dict, scale: float = 2) -> dict[str, bytes | str]:
+    """{'svg', 'png', 'pdf'} from one Vega render: the SVG is rasterised / converted by vl-convert
+    (the same resvg path `to_png`/`to_pdf` take internally), which saves two renders per chart."""
+    svg = to_svg(chart)
+    return {"svg": svg, "png": vlc.svg_to_png(svg, scale=scale), "pdf": vlc.svg_to_pdf(svg)}
+
+
 def to_csv(frame: pd.DataFrame) -> bytes:
     """UTF-8 CSV without the index; floats at full precision so numbers round-trip."""
     return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
