@@ -13,11 +13,9 @@ def main() -> None:
         layout="wide",
         initial_sidebar_state="expanded",
     )
-    from ui import compare, methodology
-
     pages = [
-        st.Page(compare.page, title="Compare regimes", url_path="compare", default=True),
-        st.Page(methodology.page, title="Methodology", url_path="methodology"),
+        st.Page("app_pages/compare.py", title="Compare regimes", url_path="compare", default=True),
+        st.Page("app_pages/methodology.py", title="Methodology", url_path="methodology"),
     ]
     st.navigation(pages, position="top").run()
 

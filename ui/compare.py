@@ -4,6 +4,7 @@ Widgets are generated from `policy.lever_specs()`; charts come from `briefing.ch
 come from the engine's Result. Nothing here computes economics.
 """
 
+import json
 import time
 from collections.abc import Callable
 
@@ -14,7 +15,7 @@ from engine import METRICS, InputError, assumption_ranges, load_scenario, scenar
 from engine.dynamics import SERIES
 from policy import PRESET_DESCRIPTIONS, RegimeInputError, get_preset, lever_specs, regime_to_json, regime_value
 from policy.io import parse_regime_text
-from policy.query import MAX_REGIMES, regime_from_view, regimes_from_view, view_url
+from policy.query import MAX_REGIMES, encode_view, regime_from_view, regimes_from_view, view_url
 from ui import state
 from ui.fmt import fmt_range, fmt_value
 from ui.runner import LONG_RUN_PATHS, run_view
@@ -127,14 +128,18 @@ def _lever_widget(uid: int, spec, base) -> bool:
     changed = current != default
     help_text = f"{spec.description}\n\nSource: {spec.source}\n\nPreset value: {default}"
     label = _lever_label(spec, changed)
+    # Passing the current value (the session value wins anyway) spares Streamlit a scan of the whole
+    # session state per widget, which made reruns with 4 regimes O(widgets^2).
     if spec.type == "bool":
-        st.toggle(label, key=key, help=help_text)
+        st.toggle(label, value=bool(current), key=key, help=help_text)
     elif spec.type == "choice":
-        st.selectbox(label, list(spec.choices), key=key, help=help_text)
+        st.selectbox(label, list(spec.choices), index=list(spec.choices).index(current), key=key, help=help_text)
     elif spec.type == "int":
-        st.slider(label, int(spec.min), int(spec.max), step=int(spec.step or 1), key=key, help=help_text)
+        st.slider(label, int(spec.min), int(spec.max), value=int(current), step=int(spec.step or 1), key=key,
+                  help=help_text)
     else:
-        st.slider(label, float(spec.min), float(spec.max), step=float(spec.step or 0.1), key=key, help=help_text)
+        st.slider(label, float(spec.min), float(spec.max), value=float(current), step=float(spec.step or 0.1),
+                  key=key, help=help_text)
     return changed
 
 
@@ -278,7 +283,8 @@ def _assumptions(scenario: str) -> None:
             )
             span = item.high - item.low
             cols[i % 3].slider(
-                label, float(item.low), float(item.high), step=float(f"{span / 100:.2g}"), key=key, help=help_text,
+                label, float(item.low), float(item.high), value=float(st.session_state.get(key, item.value)),
+                step=float(f"{span / 100:.2g}"), key=key, help=help_text,
             )
 
 
@@ -345,14 +351,25 @@ def _downloads(key: str, stem: str, chart_fn: Callable, frame_fn: Callable) -> N
                            mime="text/csv", on_click="ignore", key=f"dl.{key}.csv")
 
 
-def _chart(chart) -> None:
-    st.altair_chart(chart, width="stretch")
+@st.cache_data(max_entries=64, show_spinner=False)
+def _spec(run_key: str, chart: str, arg: str, _build: Callable) -> dict:
+    """The Vega-Lite spec of a briefing chart, cached per run (the URL encoding determines the run).
+
+    Altair's JSON-schema validation is skipped: briefing.charts is validated by its own tests, and
+    validation cost about 100 ms per rerun.
+    """
+    return _build().to_dict(validate=False)
+
+
+def _chart(run_key: str, chart: str, arg: str, build: Callable) -> None:
+    st.vega_lite_chart(_spec(run_key, chart, arg, build), width="stretch")
 
 
 def _results(result, view) -> None:
     from briefing import charts
 
     names = result.regime_names
+    run_key = json.dumps(encode_view(view), sort_keys=True)
     st.subheader("Headline results")
     st.caption(
         f"Medians over {result.paths:,} paths (seed {result.seed}, severity {result.shock_scale:g}x, "
@@ -378,7 +395,7 @@ def _results(result, view) -> None:
                 default=FAN_SERIES[0],
             )
             series = series or FAN_SERIES[0]
-            _chart(charts.fan_chart(result, series))
+            _chart(run_key, "fan", series, lambda: charts.fan_chart(result, series))
             _downloads(
                 "fan", f"{stem}_{series}",
                 lambda: charts.fan_chart(result, series),
@@ -396,7 +413,7 @@ def _results(result, view) -> None:
         if tabs[2].open:
             regime = st.selectbox("Regime", names, key="w.holdings_regime")
             regime = regime if regime in names else names[0]
-            _chart(charts.holdings_chart(result, regime))
+            _chart(run_key, "holdings", regime, lambda: charts.holdings_chart(result, regime))
             _downloads(
                 "holdings", f"{stem}_holdings_{regime}",
                 lambda: charts.holdings_chart(result, regime),
@@ -404,7 +421,7 @@ def _results(result, view) -> None:
             )
     with tabs[3]:
         if tabs[3].open:
-            _chart(charts.tradeoff_chart(result))
+            _chart(run_key, "tradeoff", "", lambda: charts.tradeoff_chart(result))
             _downloads(
                 "tradeoff", f"{stem}_tradeoff",
                 lambda: charts.tradeoff_chart(result),

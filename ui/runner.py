@@ -1,9 +1,10 @@
 """Cached engine runs, one cache entry per regime.
 
 The engine draws the same random numbers for every regime of a run and a regime's result does not
-depend on the other regimes (ARCHITECTURE.md, common random numbers), so each regime is run and
-cached on its own, keyed on JSON strings, and the per-regime results are stacked along the regime
-axis. Changing one lever re-runs one regime; long runs report progress regime by regime.
+depend on the other regimes (ARCHITECTURE.md, common random numbers). Short runs call the engine
+once for all regimes. Long runs (>= LONG_RUN_PATHS paths) run and cache each regime on its own,
+keyed on JSON strings, report progress regime by regime and stack the per-regime results along
+the regime axis, so changing one lever re-runs one regime.
 
 Results are held with `st.cache_resource` (shared, read-only, never mutated) rather than
 `st.cache_data`: a 10,000-path result is a few hundred MB of arrays, and `cache_data` would pickle
@@ -55,6 +56,15 @@ def _stacked(keys: tuple[tuple[str, str, int, int, float, str], ...]) -> Result:
     return stack_results([_run_one(*k) for k in keys])
 
 
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+def _run_all(keys: tuple[tuple[str, str, int, int, float, str], ...]) -> Result:
+    """Short runs: all regimes in one engine call (one set of draws, cheaper than one call each)."""
+    scenario, _, paths, seed, shock_scale, assumptions_json = keys[0]
+    regimes = [PolicyRegime.model_validate_json(k[1]) for k in keys]
+    return simulate(scenario, regimes, paths=paths, seed=seed, shock_scale=shock_scale,
+                    assumptions=json.loads(assumptions_json))
+
+
 def run_view(
     scenario: str,
     regimes: Sequence[PolicyRegime],
@@ -70,6 +80,8 @@ def run_view(
     keys = tuple(
         (scenario, r.model_dump_json(), int(paths), int(seed), float(shock_scale), assumptions_json) for r in regimes
     )
+    if progress is None:
+        return _run_all(keys)
     if progress is not None:
         for i, (key, regime) in enumerate(zip(keys, regimes, strict=True)):
             progress(i, len(keys), regime.name)

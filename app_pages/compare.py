@@ -1,0 +1,5 @@
+"""Page: compare regimes (see ui/compare.py)."""
+
+from ui import compare
+
+compare.page()

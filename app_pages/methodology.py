@@ -1,0 +1,5 @@
+"""Page: methodology (see ui/methodology.py)."""
+
+from ui import methodology
+
+methodology.page()
