@@ -476,6 +476,7 @@ def page() -> None:
     for message in st.session_state.get(state.URL_MESSAGES, []):
         st.warning(f"Link: {message}")
     state.seed_widgets()
+    state.read_widgets()  # validates names before the editors render, so their messages show on this run
     _sidebar()
 
     st.title("Treasury Market Policy Explorer")
