@@ -72,7 +72,7 @@ class BacktestResult:
         return pd.concat(frames, ignore_index=True)
 
 
-def backtest(paths: int = 400, seed: int = 0) -> BacktestResult:
+def backtest(paths: int = 2000, seed: int = 0) -> BacktestResult:
     """Run both episodes under their as-it-happened regimes."""
     targets = tomllib.loads((SCENARIO_DIR / "history" / "targets.toml").read_text())["target"]
     results = {episode: simulate(episode, paths=paths, seed=seed) for episode in EPISODES}

@@ -69,7 +69,7 @@ def _parser() -> _Parser:
     run.add_argument("--series", action="store_true", help="add daily p5/p50/p95 paths (json)")
     run.add_argument("--format", **fmt)
     back = sub.add_parser("backtest", help="model versus history, both episodes")
-    back.add_argument("--paths", type=_int_in("--paths", 1, MAX_PATHS), default=400)
+    back.add_argument("--paths", type=_int_in("--paths", 1, MAX_PATHS), default=2000)
     back.add_argument("--seed", type=_int_in("--seed", 0, 2**32 - 1), default=0)
     back.add_argument("--format", **fmt)
     return parser

@@ -126,7 +126,7 @@ def run_stress(
     inventory0 = cal["calm_utilization"] * base_capacity * np.ones(shape)
     capacity_calm = base_capacity * (1.0 + rp.netting_gain)
     slope = v("dislocation_slope_bp")
-    value_elasticity = v("value_buyer_elasticity_usd_bn_per_bp")
+    value_elasticity = v("value_buyer_elasticity_usd_bn_per_bp_per_tn") * cal["marketable_debt_usd_bn"] / 1000.0
     u_limit = v("utilization_limit")
     relief_active0 = rp.relief_day <= 0
     u0 = inventory0 / (capacity_calm * (1.0 + rp.relief_gain * relief_active0))
@@ -150,12 +150,15 @@ def run_stress(
     required_prev = sum(positions[b] * required0[b] for b in BOOKS)
 
     t_len = days + 1
-    out = {name: np.zeros((*shape, t_len)) for name in SERIES}
-    flows_out = {s: np.zeros((*shape, t_len)) for s in SECTORS}
+    # Histories are time-major (day, regime, path) so each day's write is contiguous.
+    out = {name: np.zeros((t_len, *shape)) for name in SERIES}
+    flows_out = {s: np.zeros((t_len, *shape)) for s in SECTORS}
     sales_by_book = {b: np.zeros(shape) for b in BOOKS}
-    leverage_hist = np.zeros((*shape, t_len))
-    leverage_hist[..., 0] = position0_total / equity
-    dislocation_hist = np.zeros((*shape, t_len))
+    leverage_cum = np.zeros((t_len + 1, *shape))  # leverage_cum[k] = sum of leverage on days < k
+    leverage0 = position0_total / equity
+    leverage_cum[1] = leverage0
+    dislocation_hist = np.zeros((t_len, *shape))
+    averaged_cap = bool(np.any((rp.cap_on > 0) & (rp.cap_mode == 1)))
     depth0 = cal["calm_depth_usd_mn"]
     regime_idx = np.arange(n_regimes)[:, None]
 
@@ -179,7 +182,7 @@ def run_stress(
         short_of_margin = equity < required_total * (1.0 + v("min_buffer_ratio"))
         target = np.maximum(equity, 0.0) / np.maximum(required_total * (1.0 + v("target_buffer_ratio")), 1e-12)
         margin_sales = np.where(short_of_margin, total * np.clip(1.0 - target, 0.0, 1.0), 0.0)
-        cap_sales = total * (1.0 - _cap_scale(rp, equity, total, leverage_hist, t, regime_idx))
+        cap_sales = total * (1.0 - _cap_scale(rp, equity, total, leverage_cum, leverage0, t, averaged_cap))
         needed = np.maximum(np.maximum(vol_sales, margin_sales), cap_sales)
         to_sell = np.minimum(needed, v("max_sale_share_per_day") * total)
         weights = {
@@ -208,7 +211,7 @@ def run_stress(
 
         # 3. Fed purchases: rule on lagged dislocation, or the historical schedule.
         lag_idx = np.maximum(t - rp.fed_lag_days, 0)
-        lagged = np.take_along_axis(dislocation_hist, np.broadcast_to(lag_idx[..., None], (*shape, 1)), axis=-1)[..., 0]
+        lagged = dislocation_hist[lag_idx[:, 0], regime_idx[:, 0]]
         rule = np.minimum(rp.fed_max_pace, rp.fed_slope * np.maximum(lagged - rp.fed_threshold_bp, 0.0))
         fed = schedule[:, t][:, None] + rp.fed_rule_on * rule
 
@@ -267,69 +270,73 @@ def run_stress(
         margin_calls = np.maximum(required_now - required_prev, 0.0) + np.maximum(sum(losses.values()), 0.0)
         required_prev = required_now
 
-        flows_out["rv_funds"][..., t] = -(rv_sales + liq_bilateral + liq_ccp)
+        flows_out["rv_funds"][t] = -(rv_sales + liq_bilateral + liq_ccp)
         for s in EXOGENOUS_SECTORS:
-            flows_out[s][..., t] = -exo[s]
-        flows_out["fed"][..., t] = fed
-        flows_out["dealers"][..., t] = new_inventory - inventory
-        flows_out["value_buyers"][..., t] = new_value - value_holdings + layoff - sold_to_fed
+            flows_out[s][t] = -exo[s]
+        flows_out["fed"][t] = fed
+        flows_out["dealers"][t] = new_inventory - inventory
+        flows_out["value_buyers"][t] = new_value - value_holdings + layoff - sold_to_fed
         inventory, value_holdings, dislocation = new_inventory, new_value, new_dislocation
-        dislocation_hist[..., t] = dislocation
+        dislocation_hist[t] = dislocation
         total_now = sum(positions.values())
-        leverage_hist[..., t] = np.where(equity > 1e-9, total_now / np.maximum(equity, 1e-9), 0.0)
+        leverage_cum[t + 1] = leverage_cum[t] + np.where(equity > 1e-9, total_now / np.maximum(equity, 1e-9), 0.0)
         basis_extra = cal["basis_funding_beta"] * stress_funds
         _record_day(out, t, fundamental[:, t], dislocation, u, sigma, sigma0, depth0, u0, cal, v,
                     positions, equity, rv_sales + liq_bilateral + liq_ccp, {"margin_calls": margin_calls, "fed": fed}, basis_extra)
 
-    return StressOutput(out, sales_by_book, flows_out, broken)
+    # Consumers index (regime, path, day): views, no copies.
+    series = {k: np.moveaxis(a, 0, -1) for k, a in out.items()}
+    flows = {k: np.moveaxis(a, 0, -1) for k, a in flows_out.items()}
+    return StressOutput(series, sales_by_book, flows, broken)
 
 
 def _cap_scale(
     rp: RegimeParams,
     equity: np.ndarray,
     total: np.ndarray,
-    leverage_hist: np.ndarray,
+    leverage_cum: np.ndarray,
+    leverage0: np.ndarray,
     t: int,
-    regime_idx: np.ndarray,
+    averaged_cap: bool,
 ) -> np.ndarray:
     """Position scale the leverage cap allows today (1 = no constraint)."""
     safe_equity = np.maximum(equity, 1e-9)
     daily = np.minimum(1.0, rp.cap_x * safe_equity / total)
-    # Averaged: the mean of the last `window` days' leverage may not exceed the cap.
-    window = rp.cap_window_days
-    start = np.maximum(t - window + 1, 0)
-    cum = np.concatenate([np.zeros((*leverage_hist.shape[:-1], 1)), np.cumsum(leverage_hist, axis=-1)], axis=-1)
-    idx_end = np.broadcast_to(np.full_like(start, t)[..., None], (*equity.shape, 1))
-    idx_start = np.broadcast_to(start[..., None], (*equity.shape, 1))
-    previous = (np.take_along_axis(cum, idx_end, -1) - np.take_along_axis(cum, idx_start, -1))[..., 0]
-    # Days before day 0 count at the calm leverage.
-    missing = np.maximum(window - 1 - (t - start), 0)
-    previous = previous + missing * leverage_hist[..., 0]
-    allowed = np.maximum(window * rp.cap_x - previous, 0.0)
-    averaged = np.minimum(1.0, allowed * safe_equity / total)
+    averaged = daily
+    if averaged_cap:
+        # Averaged: the mean of the last `window` days' leverage (today included) may not exceed
+        # the cap; days before day 0 count at the calm leverage.
+        window = rp.cap_window_days[:, 0]
+        start = np.maximum(t - window + 1, 0)
+        regimes = np.arange(len(window))
+        previous = leverage_cum[t][regimes] - leverage_cum[start, regimes]
+        missing = np.maximum(window - 1 - (t - start), 0)[:, None]
+        previous = previous + missing * leverage0
+        allowed = np.maximum(rp.cap_x * window[:, None] - previous, 0.0)
+        averaged = np.minimum(1.0, allowed * safe_equity / total)
     scale = np.select([rp.cap_mode == 0, rp.cap_mode == 1], [daily, averaged], default=1.0)
     return np.where(rp.cap_on > 0, scale, 1.0)
 
 
 def _record_day(out, t, fundamental, dislocation, u, sigma, sigma0, depth0, u0, cal, v,
                 positions, equity, rv_sales, extras, basis_extra) -> None:
-    out["fundamental_10y_change_bp"][..., t] = fundamental
-    out["dislocation_bp"][..., t] = dislocation
-    out["yield_10y_change_bp"][..., t] = fundamental + dislocation
-    out["dealer_utilization_pct"][..., t] = 100.0 * u
-    out["volatility_bp_per_day"][..., t] = sigma
+    out["fundamental_10y_change_bp"][t] = fundamental
+    out["dislocation_bp"][t] = dislocation
+    out["yield_10y_change_bp"][t] = fundamental + dislocation
+    out["dealer_utilization_pct"][t] = 100.0 * u
+    out["volatility_bp_per_day"][t] = sigma
     depth = (
         depth0
         * (sigma0 / sigma) ** cal["depth_volatility_elasticity"]
         * ((1.0 - u) / (1.0 - u0)) ** cal["depth_utilization_exponent"]
     )
-    out["market_depth_usd_mn"][..., t] = np.maximum(depth, cal["depth_floor_usd_mn"])
-    out["basis_widening_bp"][..., t] = v("basis_dislocation_beta") * dislocation + basis_extra
-    out["swap_spread_30y_bp"][..., t] = cal["calm_swap_spread_30y_bp"] - v("swap_spread_dislocation_beta") * dislocation
+    out["market_depth_usd_mn"][t] = np.maximum(depth, cal["depth_floor_usd_mn"])
+    out["basis_widening_bp"][t] = v("basis_dislocation_beta") * dislocation + basis_extra
+    out["swap_spread_30y_bp"][t] = cal["calm_swap_spread_30y_bp"] - v("swap_spread_dislocation_beta") * dislocation
     total = sum(positions.values())
-    out["rv_positions_usd_bn"][..., t] = total
-    out["fund_equity_usd_bn"][..., t] = equity
-    out["fund_leverage_x"][..., t] = np.where(equity > 1e-9, total / np.maximum(equity, 1e-9), 0.0)
-    out["forced_sales_usd_bn"][..., t] = rv_sales
-    out["margin_calls_usd_bn"][..., t] = extras["margin_calls"]
-    out["fed_purchases_usd_bn"][..., t] = extras["fed"]
+    out["rv_positions_usd_bn"][t] = total
+    out["fund_equity_usd_bn"][t] = equity
+    out["fund_leverage_x"][t] = np.where(equity > 1e-9, total / np.maximum(equity, 1e-9), 0.0)
+    out["forced_sales_usd_bn"][t] = rv_sales
+    out["margin_calls_usd_bn"][t] = extras["margin_calls"]
+    out["fed_purchases_usd_bn"][t] = extras["fed"]

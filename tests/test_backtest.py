@@ -8,7 +8,7 @@ from engine.backtest import backtest
 
 @pytest.fixture(scope="module")
 def table():
-    return backtest(paths=400, seed=0).table()
+    return backtest(paths=2000, seed=0).table()
 
 
 def test_every_target_within_band(table):
