@@ -258,7 +258,7 @@ def test_nan_in_a_regime_file_is_refused(spec: policy.LeverSpec) -> None:
     message = str(info.value)
     assert message.startswith(f"r.json: {spec.path}:"), message
     assert _allowed_text(spec) in message
-    toml = f"name = \"x\"\n[{spec.group}]\n{spec.field} = nan\n".encode()
+    toml = f'name = "x"\n[{spec.group}]\n{spec.field} = nan\n'.encode()
     with pytest.raises(RegimeInputError, match=rf"r\.toml: {spec.path}:.*allowed: {_allowed_text(spec)}"):
         parse_regime_text(toml, fmt="toml", origin="r.toml")
 
@@ -355,7 +355,7 @@ def test_edited_regime_file_round_trips_with_changes(tmp_path: Path) -> None:
     ("filename", "content", "pattern"),
     [
         ("bin.json", b"\x00\x01\x02binary", "binary file"),
-        ("bin.toml", b"name = \"x\"\x00", "binary file"),
+        ("bin.toml", b'name = "x"\x00', "binary file"),
         ("latin.json", '{"name": "caf\u00e9"}'.encode("latin-1"), "not UTF-8"),
         ("bad.json", b'{"name": "x",', "malformed JSON"),
         ("bad.toml", b"name = = 'x'", "malformed TOML"),
@@ -372,9 +372,7 @@ def test_edited_regime_file_round_trips_with_changes(tmp_path: Path) -> None:
         ("regime", b'{"name": "x"}', r"unknown file type"),
     ],
 )
-def test_hostile_regime_files_are_refused_with_a_clear_message(
-    filename: str, content: bytes, pattern: str, tmp_path: Path
-) -> None:
+def test_hostile_regime_files_are_refused_with_a_clear_message(filename: str, content: bytes, pattern: str, tmp_path: Path) -> None:
     path = tmp_path / filename
     path.write_bytes(content)
     with pytest.raises(RegimeInputError, match=pattern) as info:
