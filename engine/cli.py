@@ -72,6 +72,10 @@ def _parser() -> _Parser:
     back.add_argument("--paths", type=_int_in("--paths", 1, MAX_PATHS), default=2000)
     back.add_argument("--seed", type=_int_in("--seed", 0, 2**32 - 1), default=0)
     back.add_argument("--format", **fmt)
+    sens = sub.add_parser("sensitivity", help="backtest p50 with each tuned parameter at its range ends")
+    sens.add_argument("--paths", type=_int_in("--paths", 1, MAX_PATHS), default=1000)
+    sens.add_argument("--seed", type=_int_in("--seed", 0, 2**32 - 1), default=0)
+    sens.add_argument("--format", **fmt)
     return parser
 
 
@@ -125,6 +129,20 @@ def _backtest(args: argparse.Namespace) -> str:
     return _emit(shown.round(1), table.to_dict(orient="records"), args.format)
 
 
+def _sensitivity(args: argparse.Namespace) -> str:
+    from engine.sensitivity import sensitivity
+
+    frame = sensitivity(paths=args.paths, seed=args.seed)
+    if args.format == "table":
+        wide = frame.pivot_table(
+            index=["parameter", "value", "episode", "metric", "p50_baseline"],
+            columns="setting", values="p50_moved", sort=False,
+        ).reset_index()
+        wide["value"] = wide["value"].round(3)
+        return _emit(wide.round({"p50_baseline": 1, "low": 1, "high": 1}), None, "table")
+    return _emit(frame.round(2), frame.to_dict(orient="records"), args.format)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     try:
@@ -140,8 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             text = regime_to_json(resolve_regime(source))
         elif args.command == "run":
             text = _run(args)
-        else:
+        elif args.command == "backtest":
             text = _backtest(args)
+        else:
+            text = _sensitivity(args)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
