@@ -222,6 +222,8 @@ def _event_layers(result: Result) -> list[alt.Chart]:
 
 def fan_chart(result: Result, series: str, regimes: list[str] | None = None) -> alt.LayerChart:
     """Median line and p5-p95 band per regime over the stress window, with the scenario's events."""
+    if series not in SERIES:
+        raise ValueError(f"series: {series!r}; allowed: {', '.join(SERIES)}")
     regimes = _regime_list(result, regimes)
     unit = series_unit(series)
     frame = chart_frame(result, "fan", series=series, regimes=regimes)

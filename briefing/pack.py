@@ -421,8 +421,8 @@ def _summary_pages(doc: _Doc, result: Result) -> None:
             doc.bullet(line)
         if bullets:
             doc.ln(1.5)
-    doc.ln(2)
-    doc.heading("Headline results: median (5th to 95th percentile)", 13)
+    doc.add_page()
+    doc.heading("Headline results: median (5th to 95th percentile)", 14)
     s = result.summary()
     rows = [["Metric", "Unit", *result.regime_names]]
     for metric, spec in METRICS.items():
@@ -463,7 +463,7 @@ def _assumption_pages(doc: _Doc, result: Result) -> None:
             [v.name, f"{v.value:g}", f"{v.low:g}", f"{v.high:g}", v.unit, v.status, "yes" if v.sampled else "no",
              v.source + (f" Tuned to: {v.tuned_to}" if v.tuned_to else "")]
         )
-    doc.grid(rows, (42, 13, 13, 13, 28, 11, 13, 136), size=7)
+    doc.grid(rows, (42, 13, 13, 13, 28, 14, 16, 130), size=7)
     doc.add_page()
     doc.heading("Regime levers")
     names = result.regime_names
