@@ -579,6 +579,34 @@ def test_bad_regime_file_through_the_api_is_an_input_error(tmp_path: Any) -> Non
     assert r.regime_names == ["mine", "status_quo"]
 
 
+@pytest.mark.parametrize(
+    "days",
+    [
+        *(
+            pytest.param(
+                d,
+                marks=pytest.mark.xfail(
+                    strict=True,
+                    raises=ValueError,
+                    reason="engine bug: simulate(days=1..3) crashes with a numpy broadcast ValueError in "
+                    "engine.dynamics._rolling_rms (the 5-day window is longer than days+1), not a result "
+                    "nor an InputError; days 1..250 are documented as allowed",
+                ),
+            )
+            for d in (1, 2, 3)
+        ),
+        4,
+        5,
+        250,
+    ],
+)
+def test_every_allowed_window_length_runs(days: int) -> None:
+    for scenario in ("march_2020", "foreign_selloff_2026"):
+        r = engine.simulate(scenario, ["status_quo"], paths=5, days=days)
+        assert r.days == days and len(r.dates) == days + 1
+        assert all(np.isfinite(v).all() for v in r.metrics.values())
+
+
 def test_default_regime_is_the_scenarios_own() -> None:
     for scenario in SCENARIOS:
         r = engine.simulate(scenario, paths=5)
