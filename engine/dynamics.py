@@ -67,8 +67,11 @@ class StressOutput:
 def _rolling_rms(changes: np.ndarray, window: int) -> np.ndarray:
     """Causal rolling root-mean-square over the last `window` days (axis -1)."""
     squared = np.cumsum(changes**2, axis=-1)
-    lagged = np.concatenate([np.zeros((*changes.shape[:-1], window)), squared[..., :-window]], axis=-1)
-    counts = np.minimum(np.arange(1, changes.shape[-1] + 1), window)
+    n = changes.shape[-1]
+    lagged = np.zeros_like(squared)
+    if n > window:
+        lagged[..., window:] = squared[..., :-window]
+    counts = np.minimum(np.arange(1, n + 1), window)
     return np.sqrt((squared - lagged) / counts)
 
 
@@ -130,16 +133,23 @@ def run_stress(
     u_limit = v("utilization_limit")
     relief_active0 = rp.relief_day <= 0
     u0 = inventory0 / (capacity_calm * (1.0 + rp.relief_gain * relief_active0))
-    odds0 = u0 / (1.0 - u0)
-    dislocation_cap = slope * (u_limit / (1.0 - u_limit) - odds0)
-    durations = {b: cal[f"duration_{b}_years"] for b in BOOKS}
-    net_cash = {"basis": 1.0, "swap_spread": 1.0, "other": cal["other_book_net_cash_share"]}
+    # Books are stacked on a leading axis (basis, swap_spread, other): arrays (3, R, P).
+    durations = np.array([cal[f"duration_{b}_years"] for b in BOOKS])[:, None, None]
+    net_cash = np.array([1.0, 1.0, cal["other_book_net_cash_share"]])[:, None, None]
+    betas = np.stack(
+        [
+            v("basis_dislocation_beta"),
+            v("swap_spread_dislocation_beta"),
+            np.full(n_paths, cal["other_dislocation_beta"]),
+        ]
+    )[:, None, :]
 
-    positions = {b: calm.positions[b] * np.ones(shape) for b in BOOKS}
-    position0_total = sum(positions.values())
-    required0 = {b: calm.required_per_dollar[b] * np.ones(shape) for b in BOOKS}
-    equity = calm.equity * np.ones(shape)
-    cumulative_loss = {b: np.zeros(shape) for b in BOOKS}
+    positions = np.stack([np.broadcast_to(calm.positions[b], shape) for b in BOOKS]).astype(float)
+    position0_total = positions.sum(axis=0)
+    required0 = np.stack([np.broadcast_to(calm.required_per_dollar[b], shape) for b in BOOKS])
+    equity = np.broadcast_to(calm.equity, shape).astype(float)
+    cumulative_loss = np.zeros((len(BOOKS), *shape))
+    sales_by_book = np.zeros((len(BOOKS), *shape))
     queue_bilateral, queue_ccp = np.zeros(shape), np.zeros(shape)
     absorbed = np.zeros(shape)  # dealers' extra inventory plus value buyers' holdings
     inventory, value_holdings = inventory0.copy(), np.zeros(shape)
@@ -147,143 +157,139 @@ def run_stress(
     sigma = np.full(shape, sigma0)
     sigma_smooth = sigma.copy()
     broken = np.zeros(shape, dtype=bool)
-    required_prev = sum(positions[b] * required0[b] for b in BOOKS)
+    required_prev = (positions * required0).sum(axis=0)
 
     t_len = days + 1
     # Histories are time-major (day, regime, path) so each day's write is contiguous.
     out = {name: np.zeros((t_len, *shape)) for name in SERIES}
     flows_out = {s: np.zeros((t_len, *shape)) for s in SECTORS}
-    sales_by_book = {b: np.zeros(shape) for b in BOOKS}
-    leverage_cum = np.zeros((t_len + 1, *shape))  # leverage_cum[k] = sum of leverage on days < k
-    leverage0 = position0_total / equity
-    leverage_cum[1] = leverage0
+    equity_cum = np.zeros((t_len + 1, *shape))  # equity_cum[k] = sum of equity on days < k
+    equity0 = equity.copy()
+    equity_cum[1] = equity0
     dislocation_hist = np.zeros((t_len, *shape))
+    u_ref_hist = np.broadcast_to(u0, (t_len, *shape)).copy()  # calm utilization at policy capacity
     averaged_cap = bool(np.any((rp.cap_on > 0) & (rp.cap_mode == 1)))
-    depth0 = cal["calm_depth_usd_mn"]
-    regime_idx = np.arange(n_regimes)[:, None]
+    regime_idx = np.arange(n_regimes)
+    smooth = cal["volatility_smoothing"]
+    vb_slope = value_elasticity * slope
+    odds_limit = u_limit / (1.0 - u_limit)
+    liquidation_rates = (min(1.0, 1.0 / cal["bilateral_liquidation_days"]), min(1.0, 1.0 / cal["ccp_auction_days"]))
 
-    _record_day(out, 0, fundamental[:, 0], dislocation, u0, sigma, sigma0, depth0, u0, cal, v,
-                positions, equity, 0.0, {"margin_calls": 0.0, "fed": 0.0}, 0.0)
+    _record_day(out, 0, fundamental[:, 0], dislocation, u0, sigma, position0_total, equity, 0.0, 0.0, 0.0, 0.0)
 
     for t in range(1, t_len):
         sigma_ratio = sigma / sigma0
         stress_dealers, stress_funds = capped_funding_stress(funding[t], rp)
         margins = margin_rates(rp, cal, draws, sigma_ratio, stress_funds)
-        required = {b: required_per_dollar(rp, margins[b]) for b in BOOKS}
-        required_total = sum(positions[b] * required[b] for b in BOOKS)
-        total = np.maximum(sum(positions.values()), 1e-9)
+        required = required_per_dollar(rp, np.stack([margins[b] for b in BOOKS]))
+        required_total = (positions * required).sum(axis=0)
+        total = np.maximum(positions.sum(axis=0), 1e-9)
 
         # 1. Deleveraging: volatility targeting (partial adjustment on smoothed volatility),
         # margin calls and the leverage cap; the largest need wins, at a bounded daily pace.
-        smooth = cal["volatility_smoothing"]
         sigma_smooth = smooth * sigma_smooth + (1.0 - smooth) * sigma
         vol_target = position0_total * (sigma0 / sigma_smooth) ** v("derisking_vol_elasticity")
         vol_sales = v("derisking_speed_per_day") * np.maximum(total - vol_target, 0.0)
         short_of_margin = equity < required_total * (1.0 + v("min_buffer_ratio"))
         target = np.maximum(equity, 0.0) / np.maximum(required_total * (1.0 + v("target_buffer_ratio")), 1e-12)
         margin_sales = np.where(short_of_margin, total * np.clip(1.0 - target, 0.0, 1.0), 0.0)
-        cap_sales = total * (1.0 - _cap_scale(rp, equity, total, leverage_cum, leverage0, t, averaged_cap))
+        cap_sales = total * (1.0 - _cap_scale(rp, equity, total, equity_cum, equity0, t, averaged_cap))
         needed = np.maximum(np.maximum(vol_sales, margin_sales), cap_sales)
         to_sell = np.minimum(needed, v("max_sale_share_per_day") * total)
-        weights = {
-            b: positions[b] * np.maximum(required[b] - required0[b] + cumulative_loss[b] / np.maximum(positions[b], 1e-9), 0.0)
-            + 0.002 * positions[b]
-            for b in BOOKS
-        }
-        weight_sum = np.maximum(sum(weights.values()), 1e-12)
-        sales = {b: np.minimum(positions[b], to_sell * weights[b] / weight_sum) for b in BOOKS}
-        for b in BOOKS:
-            positions[b] = positions[b] - sales[b]
+        # Funds sell first the books whose margins rose most and that lost most.
+        stress = np.maximum(required - required0 + cumulative_loss / np.maximum(positions, 1e-9), 0.0) + 0.002
+        weights = positions * stress
+        sales = np.minimum(positions, to_sell * weights / np.maximum(weights.sum(axis=0), 1e-12))
+        positions = positions - sales
 
         # 2. Funds that still cannot meet margin fail; lenders or the CCP liquidate.
-        required_after = sum(positions[b] * required[b] for b in BOOKS)
-        fail_share = np.where(
-            required_after > 1e-9, np.clip(1.0 - np.maximum(equity, 0.0) / np.maximum(required_after, 1e-9), 0.0, 1.0), 0.0
-        )
-        failed_cash = sum(fail_share * positions[b] * net_cash[b] for b in BOOKS)
-        for b in BOOKS:
-            positions[b] = positions[b] * (1.0 - fail_share)
+        required_after = (positions * required).sum(axis=0)
+        solvent = np.maximum(equity, 0.0) / np.maximum(required_after, 1e-9)
+        fail_share = np.where(required_after > 1e-9, np.clip(1.0 - solvent, 0.0, 1.0), 0.0)
+        failed_cash = fail_share * (positions * net_cash).sum(axis=0)
+        positions = positions * (1.0 - fail_share)
         equity = equity * (1.0 - fail_share)
         queue_bilateral = queue_bilateral + failed_cash * (1.0 - rp.repo_cleared_share)
         queue_ccp = queue_ccp + failed_cash * rp.repo_cleared_share
-        liq_bilateral = queue_bilateral * min(1.0, 1.0 / cal["bilateral_liquidation_days"])
-        liq_ccp = queue_ccp * min(1.0, 1.0 / cal["ccp_auction_days"])
+        liq_bilateral = queue_bilateral * liquidation_rates[0]
+        liq_ccp = queue_ccp * liquidation_rates[1]
 
         # 3. Fed purchases: rule on lagged dislocation, or the historical schedule.
-        lag_idx = np.maximum(t - rp.fed_lag_days, 0)
-        lagged = dislocation_hist[lag_idx[:, 0], regime_idx[:, 0]]
+        lag_idx = np.maximum(t - rp.fed_lag_days[:, 0], 0)
+        lagged = dislocation_hist[lag_idx, regime_idx]
         rule = np.minimum(rp.fed_max_pace, rp.fed_slope * np.maximum(lagged - rp.fed_threshold_bp, 0.0))
         fed = schedule[:, t][:, None] + rp.fed_rule_on * rule
 
         # 4. Market clearing: dealers, value buyers and laid-off inventory absorb net sales.
-        rv_sales = sum(sales[b] * net_cash[b] for b in BOOKS)
-        exo = {s: np.broadcast_to(flows[s][:, t], shape) for s in EXOGENOUS_SECTORS}
+        rv_sales = (sales * net_cash).sum(axis=0)
+        exo = {s: flows[s][:, t] for s in EXOGENOUS_SECTORS}
         gross = rv_sales + liq_bilateral + liq_ccp + sum(exo.values())
         layoff = v("dealer_layoff_rate_per_day") * np.maximum(inventory - inventory0, 0.0)
         relief_on = (t >= rp.relief_day).astype(float)
         capacity = capacity_calm * (1.0 + rp.relief_gain * relief_on) * (
             1.0 - cal["funding_capacity_drag_per_bp"] * stress_dealers
         )
-        vb_slope = value_elasticity * slope
-        odds_limit = u_limit / (1.0 - u_limit)
-        absorb_max = capacity * u_limit - inventory0 + vb_slope * (odds_limit - odds0)
+        # Dislocation is measured against calm utilization at today's policy capacity, so a rule
+        # change alone (e.g. the 1 Apr 2020 exclusion) moves nothing without a shock.
+        policy_capacity = capacity_calm * (1.0 + rp.relief_gain * relief_on)
+        u_ref = inventory0 / policy_capacity
+        odds_ref = u_ref / (1.0 - u_ref)
+        u_ref_hist[t] = u_ref
+        absorb_max = capacity * u_limit - inventory0 + vb_slope * (odds_limit - odds_ref)
         wanted = absorbed + gross - fed - layoff
         unabsorbed = np.clip(wanted - absorb_max, 0.0, gross)
         executed = np.where(gross > 1e-12, 1.0 - unabsorbed / np.maximum(gross, 1e-12), 1.0)
         broken |= unabsorbed > 1e-9
         # Sales the market could not take stay with their sellers.
-        for b in BOOKS:
-            positions[b] = positions[b] + sales[b] * (1.0 - executed)
-            sales[b] = sales[b] * executed
+        positions = positions + sales * (1.0 - executed)
+        sales = sales * executed
         rv_sales = rv_sales * executed
         liq_bilateral, liq_ccp = liq_bilateral * executed, liq_ccp * executed
         queue_bilateral, queue_ccp = queue_bilateral - liq_bilateral, queue_ccp - liq_ccp
-        exo = {s: exo[s] * executed for s in EXOGENOUS_SECTORS}
         absorbed = absorbed + gross * executed - fed - layoff
         # Fed purchases beyond what dealers and value buyers took on are sold by end investors
         # at calm prices: dealers do not go below their calm inventory.
         sold_to_fed = np.maximum(-absorbed, 0.0)
         absorbed = absorbed + sold_to_fed
-        u = _solve_utilization(capacity, absorbed + inventory0 + vb_slope * odds0, vb_slope)
+        u = _solve_utilization(capacity, absorbed + inventory0 + vb_slope * odds_ref, vb_slope)
         u = np.minimum(u, u_limit)
         broken |= u >= u_limit - 1e-9
         new_inventory = capacity * u
         new_value = absorbed - (new_inventory - inventory0)
-        new_dislocation = np.minimum(slope * (u / (1.0 - u) - odds0), dislocation_cap)
+        new_dislocation = slope * (u / (1.0 - u) - odds_ref)
 
         # 5. Prices, losses, volatility feedback.
         change = new_dislocation - dislocation
-        spreads_change = {
-            "basis": v("basis_dislocation_beta") * change,
-            "swap_spread": v("swap_spread_dislocation_beta") * change,
-            "other": cal["other_dislocation_beta"] * change,
-        }
-        losses = {b: positions[b] * spreads_change[b] * durations[b] / 1e4 for b in BOOKS}
-        borrowed = sum(positions[b] * (1.0 - required[b]) for b in BOOKS)
+        losses = positions * betas * change * durations / 1e4
+        loss_total = losses.sum(axis=0)
+        borrowed = (positions * (1.0 - required)).sum(axis=0)
         funding_cost = borrowed * stress_funds / 1e4 / 360.0
-        equity = equity - sum(losses.values()) - funding_cost
-        for b in BOOKS:
-            cumulative_loss[b] = cumulative_loss[b] + losses[b]
-            sales_by_book[b] = sales_by_book[b] + sales[b] * net_cash[b]
+        equity = equity - loss_total - funding_cost
+        cumulative_loss = cumulative_loss + losses
+        sales_by_book = sales_by_book + sales * net_cash
         sigma = sigma_exog[:, t] + v("volatility_feedback") * np.abs(change)
-        required_now = sum(positions[b] * required[b] for b in BOOKS)
-        margin_calls = np.maximum(required_now - required_prev, 0.0) + np.maximum(sum(losses.values()), 0.0)
+        required_now = (positions * required).sum(axis=0)
+        margin_calls = np.maximum(required_now - required_prev, 0.0) + np.maximum(loss_total, 0.0)
         required_prev = required_now
 
-        flows_out["rv_funds"][t] = -(rv_sales + liq_bilateral + liq_ccp)
+        rv_total_sales = rv_sales + liq_bilateral + liq_ccp
+        flows_out["rv_funds"][t] = -rv_total_sales
         for s in EXOGENOUS_SECTORS:
-            flows_out[s][t] = -exo[s]
+            flows_out[s][t] = -exo[s] * executed
         flows_out["fed"][t] = fed
         flows_out["dealers"][t] = new_inventory - inventory
         flows_out["value_buyers"][t] = new_value - value_holdings + layoff - sold_to_fed
         inventory, value_holdings, dislocation = new_inventory, new_value, new_dislocation
         dislocation_hist[t] = dislocation
-        total_now = sum(positions.values())
-        leverage_cum[t + 1] = leverage_cum[t] + np.where(equity > 1e-9, total_now / np.maximum(equity, 1e-9), 0.0)
-        basis_extra = cal["basis_funding_beta"] * stress_funds
-        _record_day(out, t, fundamental[:, t], dislocation, u, sigma, sigma0, depth0, u0, cal, v,
-                    positions, equity, rv_sales + liq_bilateral + liq_ccp, {"margin_calls": margin_calls, "fed": fed}, basis_extra)
+        total_now = positions.sum(axis=0)
+        equity_cum[t + 1] = equity_cum[t] + equity
+        _record_day(
+            out, t, fundamental[:, t], dislocation, u, sigma, total_now, equity, rv_total_sales, margin_calls, fed,
+            cal["basis_funding_beta"] * stress_funds,
+        )
 
+    _derive_series(out, cal, v, u_ref_hist)
+    sales_by_book = {b: sales_by_book[i] for i, b in enumerate(BOOKS)}
     # Consumers index (regime, path, day): views, no copies.
     series = {k: np.moveaxis(a, 0, -1) for k, a in out.items()}
     flows = {k: np.moveaxis(a, 0, -1) for k, a in flows_out.items()}
@@ -294,49 +300,61 @@ def _cap_scale(
     rp: RegimeParams,
     equity: np.ndarray,
     total: np.ndarray,
-    leverage_cum: np.ndarray,
-    leverage0: np.ndarray,
+    equity_cum: np.ndarray,
+    equity0: np.ndarray,
     t: int,
     averaged_cap: bool,
 ) -> np.ndarray:
-    """Position scale the leverage cap allows today (1 = no constraint)."""
+    """Position scale the leverage cap allows today (1 = no constraint).
+
+    daily: position <= cap x today's equity. averaged: position <= cap x the trailing mean of
+    equity over the window (days before day 0 at calm equity), so a loss counts gradually and is
+    never paid back. released: no constraint in stress.
+    """
+    if not np.any(rp.cap_on > 0):
+        return np.ones_like(equity)
     safe_equity = np.maximum(equity, 1e-9)
     daily = np.minimum(1.0, rp.cap_x * safe_equity / total)
     averaged = daily
     if averaged_cap:
-        # Averaged: the mean of the last `window` days' leverage (today included) may not exceed
-        # the cap; days before day 0 count at the calm leverage.
         window = rp.cap_window_days[:, 0]
         start = np.maximum(t - window + 1, 0)
         regimes = np.arange(len(window))
-        previous = leverage_cum[t][regimes] - leverage_cum[start, regimes]
+        previous = equity_cum[t][regimes] - equity_cum[start, regimes]
         missing = np.maximum(window - 1 - (t - start), 0)[:, None]
-        previous = previous + missing * leverage0
-        allowed = np.maximum(rp.cap_x * window[:, None] - previous, 0.0)
-        averaged = np.minimum(1.0, allowed * safe_equity / total)
+        mean_equity = (previous + missing * equity0 + safe_equity) / window[:, None]
+        averaged = np.minimum(1.0, rp.cap_x * np.maximum(mean_equity, 1e-9) / total)
     scale = np.select([rp.cap_mode == 0, rp.cap_mode == 1], [daily, averaged], default=1.0)
     return np.where(rp.cap_on > 0, scale, 1.0)
 
 
-def _record_day(out, t, fundamental, dislocation, u, sigma, sigma0, depth0, u0, cal, v,
-                positions, equity, rv_sales, extras, basis_extra) -> None:
+def _record_day(out, t, fundamental, dislocation, u, sigma, total, equity, rv_sales, margin_calls, fed, basis_extra) -> None:
+    """Store day t of the state; derived series are computed once after the loop."""
     out["fundamental_10y_change_bp"][t] = fundamental
     out["dislocation_bp"][t] = dislocation
-    out["yield_10y_change_bp"][t] = fundamental + dislocation
-    out["dealer_utilization_pct"][t] = 100.0 * u
+    out["dealer_utilization_pct"][t] = u
     out["volatility_bp_per_day"][t] = sigma
-    depth = (
-        depth0
-        * (sigma0 / sigma) ** cal["depth_volatility_elasticity"]
-        * ((1.0 - u) / (1.0 - u0)) ** cal["depth_utilization_exponent"]
-    )
-    out["market_depth_usd_mn"][t] = np.maximum(depth, cal["depth_floor_usd_mn"])
-    out["basis_widening_bp"][t] = v("basis_dislocation_beta") * dislocation + basis_extra
-    out["swap_spread_30y_bp"][t] = cal["calm_swap_spread_30y_bp"] - v("swap_spread_dislocation_beta") * dislocation
-    total = sum(positions.values())
     out["rv_positions_usd_bn"][t] = total
     out["fund_equity_usd_bn"][t] = equity
-    out["fund_leverage_x"][t] = np.where(equity > 1e-9, total / np.maximum(equity, 1e-9), 0.0)
     out["forced_sales_usd_bn"][t] = rv_sales
-    out["margin_calls_usd_bn"][t] = extras["margin_calls"]
-    out["fed_purchases_usd_bn"][t] = extras["fed"]
+    out["margin_calls_usd_bn"][t] = margin_calls
+    out["fed_purchases_usd_bn"][t] = fed
+    out["basis_widening_bp"][t] = basis_extra
+
+
+def _derive_series(out: dict[str, np.ndarray], cal: Calibration, v, u_ref: np.ndarray) -> None:
+    """Prices, depth and leverage from the stored state, vectorized over days."""
+    dislocation = out["dislocation_bp"]
+    u = out["dealer_utilization_pct"]
+    out["yield_10y_change_bp"][:] = out["fundamental_10y_change_bp"] + dislocation
+    depth = (
+        cal["calm_depth_usd_mn"]
+        * (cal["calm_volatility_bp_per_day"] / out["volatility_bp_per_day"]) ** cal["depth_volatility_elasticity"]
+        * ((1.0 - u) / (1.0 - u_ref)) ** cal["depth_utilization_exponent"]
+    )
+    out["market_depth_usd_mn"][:] = np.maximum(depth, cal["depth_floor_usd_mn"])
+    out["dealer_utilization_pct"][:] = 100.0 * u
+    out["basis_widening_bp"][:] = v("basis_dislocation_beta") * dislocation + out["basis_widening_bp"]
+    out["swap_spread_30y_bp"][:] = cal["calm_swap_spread_30y_bp"] - v("swap_spread_dislocation_beta") * dislocation
+    equity = out["fund_equity_usd_bn"]
+    out["fund_leverage_x"][:] = np.where(equity > 1e-9, out["rv_positions_usd_bn"] / np.maximum(equity, 1e-9), 0.0)

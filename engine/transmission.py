@@ -208,10 +208,13 @@ def margin_rates(
         + cal["bilateral_haircut_funding_pp_per_bp"] / 100.0 * funds_stress_bp
     )
     sigma0 = cal["calm_volatility_bp_per_day"]
-    vol_scale = np.maximum(sigma_ratio, 1e-9) ** (1.0 - rp.ccp_damping)
+    # Powers of the volatility ratio through one log: exp(k * log ratio).
+    log_ratio = np.log(np.maximum(sigma_ratio, 1e-9))
+    vol_scale = np.exp((1.0 - rp.ccp_damping) * log_ratio)
     theta = draws.value("futures_margin_vol_elasticity")
-    futures = rp.futures_margin * np.maximum(sigma_ratio, 1e-9) ** (theta * (1.0 - rp.futures_damping))
-    swap_im = cal["swap_initial_margin_pct"] / 100.0 * np.maximum(sigma_ratio, 1e-9) ** theta
+    theta_scale = np.exp(theta * log_ratio)
+    futures = rp.futures_margin * np.exp(theta * (1.0 - rp.futures_damping) * log_ratio)
+    swap_im = cal["swap_initial_margin_pct"] / 100.0 * theta_scale
     share = rp.repo_cleared_share
     rates = {}
     for book, extra in (("basis", futures), ("swap_spread", swap_im), ("other", None)):
@@ -220,7 +223,7 @@ def margin_rates(
         cleared = np.maximum(rp.margin_floor, var_margin)
         repo = (1.0 - share) * bilateral + share * cleared
         if extra is None:
-            extra = cal["other_book_margin_pct"] / 100.0 * np.maximum(sigma_ratio, 1e-9) ** theta
+            extra = cal["other_book_margin_pct"] / 100.0 * theta_scale
         offset = rp.cross_margin_offset * np.minimum(share * cleared, extra) if book == "basis" else 0.0
         rates[book] = repo + extra - offset
     return rates

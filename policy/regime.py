@@ -166,8 +166,8 @@ class LeverageCap(_Group):
         "averaged",
         label="Enforcement",
         unit="choice",
-        description="daily: binds every day on marked equity (pro-cyclical); averaged: binds on a "
-        "trailing average; released: suspended during stress.",
+        description="daily: binds every day on marked equity (pro-cyclical); averaged: binds on "
+        "equity averaged over a trailing window; released: suspended during stress.",
         source="Design choice studied in MODEL.md section 4",
     )
     averaging_window_days: int = lever(
@@ -177,7 +177,7 @@ class LeverageCap(_Group):
         ge=2,
         le=60,
         step=1,
-        description="Window of the trailing average used when enforcement is 'averaged'.",
+        description="Window of the trailing equity average used when enforcement is 'averaged'.",
         source="Assumption: one month of trading days, as in quarterly-average leverage reporting",
     )
 
