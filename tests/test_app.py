@@ -68,6 +68,16 @@ def _uid(at: AppTest, index: int) -> int:
     return at.session_state["_uids"][index]
 
 
+def _open(at: AppTest, key: str) -> None:
+    """Open a lazy expander (its content renders only while open)."""
+    for _ in range(3):  # AppTest may report the expander's old (closed) state on the first run
+        at.session_state[key] = True
+        at.run()
+        if at.session_state[key]:
+            return
+    raise AssertionError(f"expander {key} did not open")
+
+
 @pytest.fixture(scope="module")
 def shared() -> AppTest:
     return _app()
@@ -101,14 +111,22 @@ def test_a_lever_of_each_group(group):
     uid = _uid(at, 1)
     spec = next(s for s in lever_specs() if s.group == group and s.type in ("float", "int"))
     key = f"w.r{uid}.{spec.path}"
+    at.session_state[f"x.other.{uid}"] = True  # open the "more levers" expander (rendered only when open)
+    at.run()
     current = at.slider(key=key).value
     new = spec.max if current != spec.max else spec.min
     new = int(new) if spec.type == "int" else float(new)
-    at.slider(key=key).set_value(new).run()
+    at.slider(key=key).set_value(new)
+    at.session_state[f"x.other.{uid}"] = True  # AppTest does not keep an expander open by itself
+    at.run()
     view = _check(at)
     assert view.regimes[1].changes[spec.path] == new
+    _open(at, f"x.other.{uid}")
     assert "changed" in at.button(key=f"b.reset.{uid}").label or "(1)" in at.button(key=f"b.reset.{uid}").label
     assert "●" in at.slider(key=key).label  # changed levers are marked
+    at.session_state[f"x.other.{uid}"] = False  # closed: the change stays in the view and the URL
+    at.run()
+    assert _check(at).regimes[1].changes[spec.path] == new
 
 
 def test_toggle_choice_reset_and_preset():
@@ -148,12 +166,17 @@ def test_add_rename_and_remove_regimes():
 
 def test_assumptions_are_passed_to_the_engine():
     at = _app()
+    at.session_state["x.assumptions"] = True  # open the assumptions panel
+    at.run()
     key = "w.a.dislocation_slope_bp"
     slider = at.slider(key=key)
     new = slider.max if slider.value != slider.max else slider.min
-    slider.set_value(new).run()
+    slider.set_value(new)
+    at.session_state["x.assumptions"] = True
+    at.run()
     view = _check(at)
     assert view.assumptions == {"dislocation_slope_bp": new}
+    _open(at, "x.assumptions")
     at.button(key="b.reset.a").click().run()
     assert _check(at).assumptions == {}
 

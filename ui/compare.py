@@ -121,10 +121,10 @@ def _lever_label(spec, changed: bool) -> str:
     return f":orange[**● {label}**]" if changed else label
 
 
-def _lever_widget(uid: int, spec, base) -> bool:
+def _lever_widget(uid: int, spec, base, rv) -> bool:
     key = state.k_lever(uid, spec.path)
     default = regime_value(base, spec.path)
-    current = st.session_state.get(key, default)
+    current = state.prepare(key, state.lever_view_value(rv, spec))
     changed = current != default
     help_text = f"{spec.description}\n\nSource: {spec.source}\n\nPreset value: {default}"
     label = _lever_label(spec, changed)
@@ -143,11 +143,11 @@ def _lever_widget(uid: int, spec, base) -> bool:
     return changed
 
 
-def _group(uid: int, group: str, specs, base) -> int:
+def _group(uid: int, group: str, specs, base, rv) -> int:
     changed = 0
     for spec in specs:
         if spec.group == group:
-            changed += _lever_widget(uid, spec, base)
+            changed += _lever_widget(uid, spec, base, rv)
     return changed
 
 
@@ -205,20 +205,25 @@ def _regime_editor(index: int, uid: int, specs) -> None:
         changed = 0
         for group in FRONT_GROUPS:
             st.markdown(f"**{GROUP_TITLES[group]}**")
-            changed += _group(uid, group, specs, base)
+            changed += _group(uid, group, specs, base, rv)
         other = [g for g in GROUP_TITLES if g not in FRONT_GROUPS]
         other_changed = sum(
-            st.session_state.get(state.k_lever(uid, s.path), regime_value(base, s.path)) != regime_value(base, s.path)
+            state.lever_view_value(rv, s) != regime_value(base, s.path)
             for s in specs
             if s.group in other
         )
         title = "SLR relief, standing repo, Fed backstop, futures margin, foreign demand"
         if other_changed:
             title += f" ({other_changed} changed)"
-        with st.expander(title):
-            for group in other:
-                st.markdown(f"**{GROUP_TITLES[group]}**")
-                changed += _group(uid, group, specs, base)
+        # Rendered only while open (lazy expander): fewer widgets per rerun; closed levers keep their
+        # values in the view and re-seed when the expander opens.
+        more = st.expander(title, key=f"x.other.{uid}", on_change="rerun")
+        with more:
+            if more.open:
+                for group in other:
+                    st.markdown(f"**{GROUP_TITLES[group]}**")
+                    _group(uid, group, specs, base, rv)
+        changed += other_changed
         bottom = st.columns(2)
         bottom[0].button(
             f"Reset to {preset}" + (f" ({changed})" if changed else ""),
@@ -255,13 +260,15 @@ def _regime_editor(index: int, uid: int, specs) -> None:
 
 def _assumptions(scenario: str) -> None:
     ranges = assumption_ranges(scenario)
-    changed = sum(
-        st.session_state.get(state.k_assumption(n), v.value) != v.value for n, v in ranges.items()
-    )
+    assumed = state.view().assumptions
+    changed = sum(n in assumed and assumed[n] != v.value for n, v in ranges.items())
     title = "Model assumptions: re-centre calibrated values within their ranges"
     if changed:
         title += f" ({changed} changed)"
-    with st.expander(title):
+    panel = st.expander(title, key="x.assumptions", on_change="rerun")
+    with panel:
+        if not panel.open:
+            return
         st.caption(
             "Each value has a documented range. :green-badge[verified] in its source, "
             ":blue-badge[secondary source] via a relay, :orange-badge[unverified] a placeholder with a wide range. "
@@ -271,7 +278,8 @@ def _assumptions(scenario: str) -> None:
         cols = st.columns(3)
         for i, (name, item) in enumerate(sorted(ranges.items())):
             key = state.k_assumption(name)
-            is_changed = st.session_state.get(key, item.value) != item.value
+            current = state.prepare(key, float(assumed.get(name, item.value)))
+            is_changed = current != item.value
             label = f"{name} ({item.unit}) {STATUS_BADGE[item.status]}"
             if is_changed:
                 label = f":orange[**● {name}**] ({item.unit}) {STATUS_BADGE[item.status]}"
@@ -283,7 +291,7 @@ def _assumptions(scenario: str) -> None:
             )
             span = item.high - item.low
             cols[i % 3].slider(
-                label, float(item.low), float(item.high), value=float(st.session_state.get(key, item.value)),
+                label, float(item.low), float(item.high), value=float(current),
                 step=float(f"{span / 100:.2g}"), key=key, help=help_text,
             )
 

@@ -29,6 +29,8 @@ UIDS = "_uids"
 NEXT_UID = "_next_uid"
 URL_MESSAGES = "_url_messages"
 REGIME_ERRORS = "_regime_errors"
+RENDERED_NOW = "_rendered_now"
+RENDERED_PREV = "_rendered_prev"
 ADD_ORDER = ("status_quo", "clearing_rule", "dealer_rule", "leverage_cap", "all_guardrails")
 
 K_SCENARIO, K_SEVERITY, K_PATHS, K_SEED = "w.sc", "w.sev", "w.n", "w.seed"
@@ -93,16 +95,33 @@ def seed_widgets() -> None:
     state.setdefault(K_SEVERITY, float(v.shock_scale))
     state.setdefault(K_PATHS, int(v.paths))
     state.setdefault(K_SEED, int(v.seed))
-    specs = lever_specs()
     for uid, rv in zip(uids(), v.regimes, strict=True):
         state.setdefault(k_preset(uid), rv.preset)
         state.setdefault(k_name(uid), rv.name)
-        base = get_preset(rv.preset)
-        for spec in specs:
-            value = rv.changes.get(spec.path, regime_value(base, spec.path))
-            state.setdefault(k_lever(uid, spec.path), _lever_widget_value(spec, value))
-    for name, item in assumption_ranges(v.scenario).items():
-        state.setdefault(k_assumption(name), float(v.assumptions.get(name, item.value)))
+    # Levers and assumptions may sit in lazy expanders: they are seeded by `prepare` when rendered.
+    state[RENDERED_PREV] = state.get(RENDERED_NOW, set())
+    state[RENDERED_NOW] = set()
+
+
+def prepare(key: str, view_value: Any) -> Any:
+    """Before rendering a lever or assumption widget: seed it from the view unless it was live on the
+    previous run (then its session value is the user's latest input). Returns the value to show."""
+    state = st.session_state
+    if key not in state.get(RENDERED_PREV, set()) or key not in state:
+        state[key] = view_value
+    state[RENDERED_NOW].add(key)
+    return state[key]
+
+
+def lever_view_value(rv: RegimeView, spec) -> Any:
+    return _lever_widget_value(spec, rv.changes.get(spec.path, regime_value(get_preset(rv.preset), spec.path)))
+
+
+def _live(key: str, fallback: Any) -> Any:
+    """A widget's value if it was rendered (this run, or the previous one inside callbacks), else the view's."""
+    if key in st.session_state.get(RENDERED_NOW, set()) and key in st.session_state:
+        return st.session_state[key]
+    return fallback
 
 
 def _drop_keys(prefix: str) -> None:
@@ -138,8 +157,9 @@ def read_widgets() -> ViewState:
         preset = state.get(k_preset(uid), rv.preset)
         base = get_preset(preset)
         changes = {}
+        old_base = get_preset(rv.preset)
         for spec in specs:
-            value = state.get(k_lever(uid, spec.path), rv.changes.get(spec.path, regime_value(base, spec.path)))
+            value = _live(k_lever(uid, spec.path), rv.changes.get(spec.path, regime_value(old_base, spec.path)))
             if value != regime_value(base, spec.path):
                 changes[spec.path] = _lever_widget_value(spec, value)
         name = str(state.get(k_name(uid), rv.name)).strip()
@@ -153,7 +173,7 @@ def read_widgets() -> ViewState:
     ranges = assumption_ranges(scenario)
     assumptions = {}
     for name, item in ranges.items():
-        value = float(state.get(k_assumption(name), v.assumptions.get(name, item.value)))
+        value = float(_live(k_assumption(name), v.assumptions.get(name, item.value)))
         if value != item.value and item.low <= value <= item.high:
             assumptions[name] = value
     return ViewState(

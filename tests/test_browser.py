@@ -1,0 +1,110 @@
+"""Real browser (headless Debian Chromium via pytest-playwright) against `streamlit run`.
+
+Moves the shock-severity slider with the keyboard, waits for the fan chart and a metric card to
+change, saves screenshots to test-results/, and measures in the page the time from the keydown to
+the moment a MutationObserver sees the chart's SVG change (20 moves; median in
+test-results/latency.json).
+"""
+
+import json
+import statistics
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+OUT = Path(__file__).resolve().parents[1] / "test-results"
+CHART = '[data-testid="stVegaLiteChart"]'
+METRIC = '[data-testid="stMetricValue"]'
+MOVES = 20
+
+INSTALL_PROBE = """
+() => {
+  window.__lat = [];
+  window.__armed = null;
+  const svgText = () => {
+    const el = document.querySelector('[data-testid="stVegaLiteChart"] svg');
+    return el ? el.innerHTML : '';
+  };
+  document.addEventListener('keydown', () => {
+    window.__armed = {t0: performance.now(), before: svgText()};
+  }, true);
+  new MutationObserver(() => {
+    const a = window.__armed;
+    if (!a) return;
+    const now = svgText();
+    if (now && now !== a.before) {
+      window.__lat.push(performance.now() - a.t0);
+      window.__armed = null;
+    }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+}
+"""
+
+
+def _wait_idle(page) -> None:
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+        timeout=30_000,
+    )
+
+
+def test_slider_moves_chart_and_metric(page, streamlit_server):
+    OUT.mkdir(exist_ok=True)
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(streamlit_server) else None)
+    page.set_viewport_size({"width": 1500, "height": 1100})
+    page.goto(streamlit_server + "/?n=500", wait_until="domcontentloaded")
+    page.locator(f"{CHART} svg").first.wait_for(timeout=60_000)
+    page.locator(METRIC).first.wait_for(timeout=60_000)
+    _wait_idle(page)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(OUT / "compare.png"), full_page=True)
+
+    first_metric = page.locator(METRIC).first.inner_text()
+    slider = page.get_by_role("slider", name="Shock severity")
+    slider.focus()
+    page.evaluate(INSTALL_PROBE)
+
+    for i in range(1, MOVES + 1):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => window.__lat.length >= {i}", timeout=30_000)
+        _wait_idle(page)
+        page.wait_for_timeout(150)
+        slider.focus()
+
+    latencies = page.evaluate("() => window.__lat")
+    assert len(latencies) == MOVES
+    page.wait_for_function(f"(v) => document.querySelector('{METRIC}').innerText !== v", arg=first_metric, timeout=30_000)
+    assert page.locator(METRIC).first.inner_text() != first_metric
+    assert "3.0x" in slider.get_attribute("aria-valuetext") or slider.get_attribute("aria-valuenow") in ("3", "3.0")
+    page.screenshot(path=str(OUT / "compare_after_moves.png"), full_page=True)
+
+    median = statistics.median(latencies)
+    report = {
+        "what": "keydown (ArrowRight on the shock-severity slider) to MutationObserver seeing the fan chart SVG change",
+        "moves": MOVES,
+        "paths": 500,
+        "regimes": 2,
+        "median_ms": round(median, 1),
+        "min_ms": round(min(latencies), 1),
+        "max_ms": round(max(latencies), 1),
+        "all_ms": [round(x, 1) for x in latencies],
+    }
+    (OUT / "latency.json").write_text(json.dumps(report, indent=2))
+    print(
+        f"\nslider-to-chart latency over {MOVES} moves: median {median:.0f} ms (min {min(latencies):.0f}, max {max(latencies):.0f})"
+    )
+    assert not outside, f"requests left the machine: {outside[:3]}"
+
+
+def test_methodology_page(page, streamlit_server):
+    OUT.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1500, "height": 1100})
+    page.goto(streamlit_server + "/methodology", wait_until="domcontentloaded")
+    page.get_by_text("Calm period: what a regime costs").wait_for(timeout=60_000)
+    page.locator(".katex").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(OUT / "methodology.png"), full_page=True)
