@@ -206,6 +206,8 @@ def _parse_scenario(raw: bytes, origin: str) -> Scenario:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise InputError(f"{origin}: malformed TOML ({err})") from None
+    except RecursionError:
+        raise InputError(f"{origin}: nested too deeply; allowed: a scenario file as documented") from None
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:

@@ -33,6 +33,8 @@ def parse_regime_text(raw: bytes, *, fmt: str, origin: str) -> PolicyRegime:
         data: Any = json.loads(text) if fmt == "json" else tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as err:
         raise RegimeInputError(f"{origin}: malformed {fmt.upper()} ({err})") from None
+    except RecursionError:
+        raise RegimeInputError(f"{origin}: nested too deeply; allowed: a flat regime object") from None
     if not isinstance(data, dict):
         raise RegimeInputError(f"{origin}: top level must be an object with a 'name' field")
     try:

@@ -392,11 +392,6 @@ def test_oversized_regime_files_are_refused_before_parsing(suffix: str, tmp_path
         parse_regime_text(path.read_bytes(), fmt=suffix, origin=path.name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="policy bug: policy.io.parse_regime_text lets RecursionError escape on deeply nested "
-    "JSON/TOML under the 256 KB limit (json.loads / tomllib.loads), instead of RegimeInputError",
-)
 @pytest.mark.parametrize(
     ("fmt", "raw"),
     [
@@ -406,7 +401,7 @@ def test_oversized_regime_files_are_refused_before_parsing(suffix: str, tmp_path
 )
 def test_deeply_nested_file_is_refused_with_regime_input_error(fmt: str, raw: bytes) -> None:
     assert len(raw) <= MAX_REGIME_FILE_BYTES
-    with pytest.raises(RegimeInputError):
+    with pytest.raises(RegimeInputError, match="nested too deeply"):
         parse_regime_text(raw, fmt=fmt, origin=f"deep.{fmt}")
 
 
