@@ -1,6 +1,24 @@
 """Summary metrics: one number per regime and path, each with its unit and definition.
 
-Peaks and troughs are measured against day 0 over the whole stress window.
+Peaks and troughs are measured against day 0 over the whole stress window. Definitions (also in
+`METRICS` and on the methodology page):
+
+- peak_10y_yield_change_bp: max over days of (10y yield on day t - 10y yield on day 0), in bp; the
+  fundamental path plus the dislocation.
+- trough_market_depth_usd_mn: min over days of market depth = top-3 levels of the on-the-run 10y
+  order book, both sides, in $mn (the JPMorgan dealer-research proxy),
+  D0 (sigma0/sigma_t)^beta ((1-u_t)/(1-u_ref,t))^alpha, floored.
+- peak_dealer_utilization_pct: max over days of dealer inventory / Treasury capacity, in %.
+- forced_sales_usd_bn: RV funds' cumulative net cash sales in the window (volatility targeting,
+  margin calls, leverage limits, liquidation of failed funds), in $bn.
+- margin_calls_usd_bn: cumulative initial-margin increases plus mark-to-market losses, in $bn.
+- peak_basis_widening_bp: max cash cheapening against futures, in bp of yield.
+- min_swap_spread_30y_bp: most negative 30y swap spread (swap minus Treasury), in bp.
+- fed_purchases_usd_bn: cumulative Fed purchases in the window, in $bn.
+- rv_positions_usd_bn: RV books carried in the regime's calm equilibrium, in $bn.
+- calm_yield_cost_bp, calm_interest_cost_usd_bn_per_year, calm_first_year_interest_cost_usd_bn:
+  calm yield rise against status-quo rules and its interest cost (fully repriced, first year).
+- broken_market_probability_pct: share of paths whose dealer utilization reaches its limit.
 """
 
 from dataclasses import dataclass
