@@ -13,7 +13,7 @@ from engine import METRICS, simulate
 from policy import lever_specs
 from policy.query import ViewState, decode_view, encode_view, regimes_from_view
 from ui.compare import CARD_METRICS
-from ui.fmt import fmt_value
+from ui.fmt import delta_unit, fmt_value
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 PATHS = 100
@@ -52,7 +52,9 @@ def _expected_cards(view: ViewState) -> list[tuple[str, str, str]]:
             spec = METRICS[metric]
             delta = ""
             if name != names[0]:
-                delta = fmt_value(result.paired_difference(metric, name, names[0])["p50"], spec.unit, signed=True)
+                delta = fmt_value(
+                    result.paired_difference(metric, name, names[0])["p50"], delta_unit(spec.unit), signed=True
+                )
             out.append((spec.label, fmt_value(summary[name][metric]["p50"], spec.unit), delta))
     return out
 

@@ -81,6 +81,9 @@ def test_slider_moves_chart_and_metric(page, streamlit_server):
     assert page.locator(METRIC).first.inner_text() != first_metric
     assert "3.0x" in slider.get_attribute("aria-valuetext") or slider.get_attribute("aria-valuenow") in ("3", "3.0")
     page.screenshot(path=str(OUT / "compare_after_moves.png"), full_page=True)
+    page.set_viewport_size({"width": 1500, "height": 2300})  # Streamlit scrolls inside the page: use a tall window
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(OUT / "compare_full.png"))
 
     median = statistics.median(latencies)
     report = {

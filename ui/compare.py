@@ -17,7 +17,7 @@ from policy import PRESET_DESCRIPTIONS, RegimeInputError, get_preset, lever_spec
 from policy.io import parse_regime_text
 from policy.query import MAX_REGIMES, encode_view, regime_from_view, regimes_from_view, view_url
 from ui import state
-from ui.fmt import fmt_range, fmt_value
+from ui.fmt import delta_unit, fmt_range, fmt_value
 from ui.runner import LONG_RUN_PATHS, run_view
 
 # Headline cards: metric, and whether a higher value is worse (for the colour of the difference).
@@ -138,8 +138,10 @@ def _lever_widget(uid: int, spec, base, rv) -> bool:
         st.slider(label, int(spec.min), int(spec.max), value=int(current), step=int(spec.step or 1), key=key,
                   help=help_text)
     else:
-        st.slider(label, float(spec.min), float(spec.max), value=float(current), step=float(spec.step or 0.1),
-                  key=key, help=help_text)
+        step = float(spec.step or 0.1)
+        decimals = 0 if step >= 1 else (1 if step * 10 == int(step * 10) else 2)
+        st.slider(label, float(spec.min), float(spec.max), value=float(current), step=step,
+                  key=key, help=help_text, format=f"%.{decimals}f")
     return changed
 
 
@@ -178,7 +180,8 @@ def _regime_editor(index: int, uid: int, specs) -> None:
     preset = st.session_state.get(state.k_preset(uid), rv.preset)
     base = get_preset(preset)
     role = "baseline for differences" if index == 0 else f"regime {index + 1}"
-    with st.container(border=True):
+    # A fixed-height, scrolling card per regime keeps the results in view below the editors.
+    with st.container(border=True, height=560):
         top = st.columns([3, 1], vertical_alignment="bottom")
         top[0].text_input(f"Regime name ({role})", key=state.k_name(uid), max_chars=40)
         top[1].button(
@@ -300,34 +303,35 @@ def _assumptions(scenario: str) -> None:
 
 
 def _cards(result, names: list[str]) -> None:
+    """One row of headline cards per regime (metrics side by side), differences against the first."""
     summary = result.summary()
     baseline = names[0]
-    cols = st.columns(len(names))
-    for col, name in zip(cols, names, strict=True):
-        with col:
-            st.markdown(f"#### {name}")
-            for metric, direction in CARD_METRICS:
-                spec = METRICS[metric]
-                stats = summary[name][metric]
-                delta = None
-                help_text = f"{spec.definition}\n\nMedian; 5th-95th percentile: {fmt_range(stats, spec.unit)}."
-                if name != baseline:
-                    diff = result.paired_difference(metric, name, baseline)
-                    delta = fmt_value(diff["p50"], spec.unit, signed=True)
-                    help_text += (
-                        f"\n\nPaired difference vs {baseline} (same draws): median {delta}, "
-                        f"5th-95th percentile {fmt_range(diff, spec.unit)}."
-                    )
+    for name in names:
+        st.markdown(f"**{name}**" + (" (baseline)" if name == baseline else f" vs {baseline}"))
+        cols = [*st.columns(4), *st.columns(4)[:3]]  # two rows: wide enough for labels and values
+        for col, (metric, direction) in zip(cols, CARD_METRICS, strict=True):
+            spec = METRICS[metric]
+            stats = summary[name][metric]
+            delta = None
+            help_text = f"{spec.definition}\n\nMedian; 5th-95th percentile: {fmt_range(stats, spec.unit)}."
+            if name != baseline:
+                diff = result.paired_difference(metric, name, baseline)
+                delta = fmt_value(diff["p50"], delta_unit(spec.unit), signed=True)
+                help_text += (
+                    f"\n\nPaired difference vs {baseline} (same draws): median {delta}, "
+                    f"5th-95th percentile {fmt_range(diff, delta_unit(spec.unit))}."
+                )
+            with col:
                 st.metric(
                     spec.label,
                     fmt_value(stats["p50"], spec.unit),
                     delta=delta,
                     delta_color=direction,
-                    delta_description=f"vs {baseline}" if delta else None,
                     help=help_text,
                     border=True,
                 )
-                st.caption(f"5th-95th: {fmt_range(stats, spec.unit)}")
+                if stats["p5"] != stats["p95"]:
+                    st.caption(f"5th-95th: {fmt_range(stats, spec.unit)}")
 
 
 def summary_table(result) -> pd.DataFrame:

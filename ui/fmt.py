@@ -33,3 +33,8 @@ def fmt_value(value: float, unit: str, *, signed: bool = False) -> str:
 def fmt_range(stats: dict[str, float], unit: str) -> str:
     """'p5 to p95' text of a {p5, p50, p95} dict."""
     return f"{fmt_value(stats['p5'], unit)} to {fmt_value(stats['p95'], unit)}"
+
+
+def delta_unit(unit: str) -> str:
+    """Unit of a difference: a difference of percentages is in percentage points."""
+    return "pp" if unit == "%" else unit
