@@ -262,6 +262,11 @@ def test_methodology_page_renders():
         at.session_state["t.method"] = label
         at.run()
         assert not at.exception, (label, [e.value for e in at.exception])
+    at.session_state["t.method"] = "Backtest"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {"episode", "history", "model_p50", "within_band"} <= set(at.dataframe[0].value.columns)
+    assert len(at.get("vega_lite_chart")) == 1
     at.session_state["t.method"] = "Policy levers"
     at.run()
     assert len(at.dataframe[0].value) == len(lever_specs())
