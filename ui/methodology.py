@@ -15,7 +15,7 @@ from policy import lever_specs
 
 EQUATIONS = Path(__file__).with_name("methodology.md")
 STATUS_TEXT = {"V": "verified in source", "V2": "via a secondary source", "U": "unverified (wide range)"}
-BACKTEST_PATHS = 300
+BACKTEST_PATHS = 2000  # the CLI's default: p50s are stable to a few bp at this size
 
 LIMITS = """
 - **Stylised market.** One representative 10y point, three RV books and one dealer sector. There is no
@@ -33,6 +33,16 @@ LIMITS = """
 - **Broken markets are flagged, not modelled.** Once dealers reach the utilization limit the model caps
   the dislocation and keeps unsold assets with their sellers; what happens beyond is outside the model.
 - **Monte Carlo bands** show parameter and shock uncertainty within the stated ranges, not model uncertainty.
+  The ranges are wide, so the distribution of outcomes is wide and skewed: a minority of paths spiral to
+  the utilization limit (March 2020 as it happened: about 40% of paths break; April 2025: about 10%).
+- **One dislocation factor.** Basis, swap spreads and off-the-run spreads all move with the same
+  dealer-driven dislocation, with fixed sensitivities. The model therefore cannot reproduce April 2025's
+  pattern, in which the swap-spread trade unwound (about $60bn; model about $55bn) while the basis trade
+  did not (model about $80bn). Out of sample it also overstates April's 10y rise (model median about
+  +72bp against +50bp observed) while matching depth.
+- **Volatility counts both ways.** The feedback term treats a sharp narrowing of the dislocation (for
+  example when Fed purchases arrive) as volatility too, so on some paths a faster backstop triggers a
+  later round of de-risking and a higher peak; medians are not affected.
 """
 
 
