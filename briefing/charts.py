@@ -418,3 +418,41 @@ def backtest_chart(paths_frame: pd.DataFrame, model_version: str | None = None) 
         .resolve_scale(x="independent", y="independent")
         .properties(title=title)
     )
+
+
+# ------------------------------------------------------------------------ fast re-specification
+def template_key(result: Result, chart: str, **kw) -> str:
+    """What a chart's spec depends on apart from its main data (titles, events, regimes, run size).
+
+    Two results with the same key give fan-chart specs that differ only in the main dataset, so the
+    app can build the Altair chart once and swap the data on each rerun (`with_main_data`). Only the
+    fan chart plots `chart_frame` unchanged; the others derive columns and are rebuilt.
+    """
+    return "|".join(
+        [
+            chart,
+            repr(sorted(kw.items())),
+            ",".join(result.regime_names),
+            result.scenario.model_dump_json(),
+            str(result.days),
+            str(result.paths),
+            str(result.seed),
+            result.model_version,
+        ]
+    )
+
+
+def main_dataset_name(spec: dict, frame: pd.DataFrame) -> str:
+    """Name of the dataset in a Vega-Lite spec that holds `frame` (same length and columns)."""
+    columns = set(frame.columns)
+    for name, values in spec.get("datasets", {}).items():
+        if len(values) == len(frame) and values and set(values[0]) == columns:
+            return name
+    raise ValueError("no dataset of the spec matches the frame")
+
+
+def with_main_data(spec: dict, name: str, frame: pd.DataFrame) -> dict:
+    """A copy of `spec` whose dataset `name` holds `frame` (the template itself is not changed)."""
+    out = dict(spec)
+    out["datasets"] = {**spec["datasets"], name: frame.to_dict("records")}
+    return out

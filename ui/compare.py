@@ -377,6 +377,24 @@ def _chart(run_key: str, chart: str, arg: str, build: Callable) -> None:
     st.vega_lite_chart(_spec(run_key, chart, arg, build), width="stretch")
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _fan_template(key: str, _result, series: str) -> tuple[dict, str]:
+    """Fan-chart spec and its main dataset name, built once per template key (read-only)."""
+    from briefing import charts
+
+    spec = charts.fan_chart(_result, series).to_dict(validate=False)
+    return spec, charts.main_dataset_name(spec, charts.chart_frame(_result, "fan", series=series))
+
+
+def _fan(result, series: str) -> None:
+    """The fan chart: a slider move changes only its data, so the cached spec gets the new data."""
+    from briefing import charts
+
+    template, name = _fan_template(charts.template_key(result, "fan", series=series), result, series)
+    frame = charts.chart_frame(result, "fan", series=series)
+    st.vega_lite_chart(charts.with_main_data(template, name, frame), width="stretch")
+
+
 def _results(result, view) -> None:
     from briefing import charts
 
@@ -407,7 +425,7 @@ def _results(result, view) -> None:
                 default=FAN_SERIES[0],
             )
             series = series or FAN_SERIES[0]
-            _chart(run_key, "fan", series, lambda: charts.fan_chart(result, series))
+            _fan(result, series)
             _downloads(
                 "fan", f"{stem}_{series}",
                 lambda: charts.fan_chart(result, series),
