@@ -3,7 +3,7 @@
 Public verbs: `simulate`, `backtest`, `load_scenario`, `scenario_names`, `assumption_ranges`.
 """
 
-from engine.api import assumption_ranges, resolve_regime, resolve_scenario, simulate
+from engine.api import assumption_bounds, assumption_ranges, resolve_regime, resolve_scenario, simulate
 from engine.errors import InputError
 from engine.metrics import METRICS
 from engine.result import Result
@@ -16,6 +16,7 @@ __all__ = [
     "InputError",
     "Result",
     "Scenario",
+    "assumption_bounds",
     "assumption_ranges",
     "load_scenario",
     "resolve_regime",

@@ -64,6 +64,11 @@ def assumption_ranges(scenario: str | Scenario) -> dict[str, CalibratedValue]:
     return ranges
 
 
+def assumption_bounds(scenario: str | Scenario) -> dict[str, tuple[float, float, str]]:
+    """{name: (low, high, unit)} of the re-centrable assumptions, the form URL decoding checks."""
+    return {name: (v.low, v.high, v.unit) for name, v in assumption_ranges(scenario).items()}
+
+
 def _apply_assumptions(sc: Scenario, cal: Calibration, assumptions: Mapping[str, float]) -> tuple[Scenario, Calibration]:
     ranges = assumption_ranges(sc)
     values = dict(cal.values)

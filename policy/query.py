@@ -18,7 +18,7 @@ Only levers that differ from the preset are written, so a link names exactly wha
 field it dropped, naming the field and what is allowed.
 
 Layering: `policy` does not import `engine`. The scenario list and the assumption ranges that
-`decode_view` checks against are passed in, or read lazily from `engine` when not given.
+`decode_view` checks against are passed in by the caller (`engine.assumption_bounds`).
 """
 
 import math
@@ -226,33 +226,22 @@ def _single(value: str | list[str] | Any) -> str:
     return str(value)
 
 
-def _engine_scenarios() -> list[str]:
-    from engine import scenario_names  # lazy: policy must not import engine at module load
-
-    return scenario_names()
-
-
-def _engine_ranges(scenario: str) -> dict[str, tuple[float, float, str]]:
-    from engine import assumption_ranges
-
-    return {name: (v.low, v.high, v.unit) for name, v in assumption_ranges(scenario).items()}
-
-
 def decode_view(
     params: Mapping[str, str | list[str]],
     *,
-    scenarios: Sequence[str] | None = None,
-    assumption_ranges: Callable[[str], Mapping[str, tuple[float, float, str]]] | None = None,
+    scenarios: Sequence[str],
+    assumption_ranges: Callable[[str], Mapping[str, tuple[float, float, str]]],
 ) -> tuple[ViewState, list[str]]:
     """Query parameters to a ViewState, never raising.
 
     Returns the best state it can restore and one message per dropped or corrected field, naming
-    the field and the allowed values. `scenarios` and `assumption_ranges(scenario) -> {name: (low,
-    high, unit)}` default to the engine's.
+    the field and the allowed values. The caller passes the scenario names and
+    `assumption_ranges(scenario) -> {name: (low, high, unit)}` (the engine's, in the app), so
+    `policy` stays below `engine`.
     """
     messages: list[str] = []
-    names = list(scenarios) if scenarios is not None else _engine_scenarios()
-    ranges_of = assumption_ranges or _engine_ranges
+    names = list(scenarios)
+    ranges_of = assumption_ranges
     raw: dict[str, str] = {}
     try:
         items = list(params.items())

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine import METRICS, simulate
+from engine import METRICS, assumption_bounds, scenario_names, simulate
 from policy import lever_specs
 from policy.query import ViewState, decode_view, encode_view, regimes_from_view
 from ui.compare import CARD_METRICS
@@ -213,7 +213,7 @@ def test_url_round_trip_restores_the_view():
     fresh = _app(params)
     assert _view(fresh) == view
     _check(fresh)
-    assert decode_view(params)[0] == view
+    assert decode_view(params, scenarios=scenario_names(), assumption_ranges=assumption_bounds)[0] == view
 
 
 def test_bad_url_values_warn_and_keep_the_rest():

@@ -6,22 +6,29 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import assumption_ranges, scenario_names
+from engine import assumption_bounds, assumption_ranges, scenario_names
 from policy import get_preset, lever_specs, preset_names, regime_value
 from policy.query import (
     MAX_REGIMES,
     QUERY_VERSION,
     RegimeView,
     ViewState,
-    decode_view,
     default_view,
     encode_view,
     regime_view_of,
     regimes_from_view,
     view_url,
 )
+from policy.query import (
+    decode_view as _decode_view,
+)
 
 SPECS = lever_specs()
+
+
+def decode_view(params):
+    """decode_view against the engine's scenarios and assumption ranges, as the app calls it."""
+    return _decode_view(params, scenarios=scenario_names(), assumption_ranges=assumption_bounds)
 
 
 def _lever_value(spec):

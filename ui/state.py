@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from engine import assumption_ranges, scenario_names
+from engine import assumption_bounds, assumption_ranges, scenario_names
 from policy import PolicyRegime, get_preset, lever_specs, preset_names, regime_value
 from policy.query import (
     MAX_REGIMES,
@@ -64,7 +64,7 @@ def init_session(params: Mapping[str, Any] | None = None) -> None:
     if VIEW in st.session_state:
         return
     raw = {k: st.query_params.get_all(k) for k in st.query_params} if params is None else dict(params)
-    view, messages = decode_view(raw)
+    view, messages = decode_view(raw, scenarios=scenario_names(), assumption_ranges=assumption_bounds)
     st.session_state[VIEW] = view
     st.session_state[UIDS] = list(range(len(view.regimes)))
     st.session_state[NEXT_UID] = len(view.regimes)
