@@ -182,10 +182,10 @@ def _regime_editor(index: int, uid: int, specs) -> None:
     role = "baseline for differences" if index == 0 else f"regime {index + 1}"
     # A fixed-height, scrolling card per regime keeps the results in view below the editors.
     with st.container(border=True, height=560):
-        top = st.columns([3, 1], vertical_alignment="bottom")
+        top = st.columns([5, 1], vertical_alignment="bottom")
         top[0].text_input(f"Regime name ({role})", key=state.k_name(uid), max_chars=40)
         top[1].button(
-            "Remove",
+            ":material/close:",
             key=f"b.remove.{uid}",
             on_click=state.on_remove,
             args=(uid,),
