@@ -599,10 +599,15 @@ def _scenario_file(result: Result) -> tuple[str, bytes]:
     return f"scenario/{_safe_name(name)}.json", result.scenario.model_dump_json(indent=2).encode("utf-8")
 
 
-def build_zip(result: Result, view: ViewState, base_url: str, pdf_name: str | None, rendered_items) -> bytes:
+def build_zip(
+    result: Result, view: ViewState, base_url: str, pdf_name: str | None, rendered_items, pdf: bytes | None = None
+) -> bytes:
+    """The ZIP: the briefing PDF (when given), every chart in PNG/SVG/PDF/CSV, data, regimes, scenario."""
     items, rendered = rendered_items
     link = view_url(base_url, view)
     files: dict[str, bytes] = {}
+    if pdf is not None and pdf_name:
+        files[pdf_name] = pdf
     for item in items:
         for ext in ("png", "svg", "pdf", "csv"):
             data = rendered[item.key][ext]
@@ -675,7 +680,7 @@ def _readme(result: Result, link: str, files: dict[str, bytes], pdf_name: str | 
         "Contents:",
         "  README.txt  this file",
     ]
-    if pdf_name:
+    if pdf_name and pdf_name not in files:
         lines.append(f"  (the briefing PDF, {pdf_name}, is delivered next to this ZIP)")
     for name in files:
         suffix = Path(name).suffix
@@ -697,6 +702,8 @@ def _readme(result: Result, link: str, files: dict[str, bytes], pdf_name: str | 
             what = "scenario, loadable with --scenario FILE"
         elif name == "run.json":
             what = "run settings (model version, seed, paths, link)"
+        elif name == pdf_name:
+            what = "the briefing: summary, headline table, charts, assumptions, link"
         else:
             what = ""
         lines.append(f"  {name}  {what}".rstrip())
@@ -714,7 +721,7 @@ def build_pack(result: Result, view: ViewState, base_url: str = DEFAULT_BASE_URL
     _check_view(result, view)
     rendered = _render(result)
     pdf = build_pdf(result, view, base_url, _rendered=rendered)
-    zipped = build_zip(result, view, base_url, pack_names(result)[0], rendered)
+    zipped = build_zip(result, view, base_url, pack_names(result)[0], rendered, pdf=pdf)
     return pdf, zipped
 
 

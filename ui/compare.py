@@ -468,32 +468,38 @@ def _base_url() -> str:
     return url.split("?")[0] or "http://127.0.0.1:8501/"
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _pack(run_key: str, base_url: str, _result, _view) -> tuple[bytes, bytes]:
+    """(PDF, ZIP) of a run, built once: the PDF-only button after the ZIP costs nothing."""
+    from briefing.pack import build_pack
+
+    return build_pack(_result, _view, base_url)
+
+
 def _briefing_pack(result, view) -> None:
     st.divider()
     cols = st.columns([2, 3])
-    link = view_url(_base_url(), view)
-    try:
-        from briefing.pack import build_pack
-    except ImportError:
-        cols[0].button("Briefing pack (PDF + data)", disabled=True, help="briefing.pack is not available yet")
-    else:
-        cols[0].download_button(
-            "Download briefing pack (ZIP: PDF, charts, CSV, regimes)",
-            data=lambda: build_pack(result, view, _base_url())[1],
-            file_name=f"briefing_{result.scenario.name}.zip",
-            mime="application/zip",
-            on_click="ignore",
-            type="primary",
-            key="dl.pack",
-        )
-        cols[0].download_button(
-            "Download briefing (PDF only)",
-            data=lambda: build_pack(result, view, _base_url())[0],
-            file_name=f"briefing_{result.scenario.name}.pdf",
-            mime="application/pdf",
-            on_click="ignore",
-            key="dl.pack_pdf",
-        )
+    base_url = _base_url()
+    link = view_url(base_url, view)
+    run_key = json.dumps(encode_view(view), sort_keys=True)
+
+    cols[0].download_button(
+        "Download briefing pack (ZIP: PDF, charts, CSV, regimes)",
+        data=lambda: _pack(run_key, base_url, result, view)[1],
+        file_name=f"briefing_{result.scenario.name}.zip",
+        mime="application/zip",
+        on_click="ignore",
+        type="primary",
+        key="dl.pack",
+    )
+    cols[0].download_button(
+        "Download briefing (PDF only)",
+        data=lambda: _pack(run_key, base_url, result, view)[0],
+        file_name=f"briefing_{result.scenario.name}.pdf",
+        mime="application/pdf",
+        on_click="ignore",
+        key="dl.pack_pdf",
+    )
     cols[1].markdown("**Link to this view** (scenario, settings, every regime and assumption):")
     cols[1].code(link, language=None, wrap_lines=True)
 
