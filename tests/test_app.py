@@ -52,9 +52,8 @@ def _expected_cards(view: ViewState) -> list[tuple[str, str, str]]:
             spec = METRICS[metric]
             delta = ""
             if name != names[0]:
-                delta = fmt_value(
-                    result.paired_difference(metric, name, names[0])["p50"], delta_unit(spec.unit), signed=True
-                )
+                change = summary[name][metric]["p50"] - summary[names[0]][metric]["p50"]
+                delta = fmt_value(change, delta_unit(spec.unit), signed=True)
             out.append((spec.label, fmt_value(summary[name][metric]["p50"], spec.unit), delta))
     return out
 

@@ -315,10 +315,14 @@ def _cards(result, names: list[str]) -> None:
             delta = None
             help_text = f"{spec.definition}\n\nMedian; 5th-95th percentile: {fmt_range(stats, spec.unit)}."
             if name != baseline:
+                # The arrow is the change in the median shown (as in the briefing pack); the
+                # path-by-path (paired) difference, whose median can differ, is in the help.
+                change = stats["p50"] - summary[baseline][metric]["p50"]
+                delta = fmt_value(change, delta_unit(spec.unit), signed=True)
                 diff = result.paired_difference(metric, name, baseline)
-                delta = fmt_value(diff["p50"], delta_unit(spec.unit), signed=True)
                 help_text += (
-                    f"\n\nPaired difference vs {baseline} (same draws): median {delta}, "
+                    f"\n\nChange in the median vs {baseline}: {delta}. Path-by-path difference on the same "
+                    f"draws: median {fmt_value(diff['p50'], delta_unit(spec.unit), signed=True)}, "
                     f"5th-95th percentile {fmt_range(diff, delta_unit(spec.unit))}."
                 )
             with col:
@@ -403,8 +407,8 @@ def _results(result, view) -> None:
     st.subheader("Headline results")
     st.caption(
         f"Medians over {result.paths:,} paths (seed {result.seed}, severity {result.shock_scale:g}x, "
-        f"{result.days} trading days from {result.dates[0]:%d %b %Y}); arrows show the paired median "
-        f"difference against {names[0]}. Model {result.model_version}."
+        f"{result.days} trading days from {result.dates[0]:%d %b %Y}); arrows show the change in the "
+        f"median against {names[0]} (hover for the path-by-path difference). Model {result.model_version}."
     )
     _cards(result, names)
 
