@@ -75,45 +75,35 @@ class Result:
         """(3, R, T+1): p5, p50, p95 over paths of a daily series."""
         return np.percentile(self.series[name], _QUANTILES, axis=1)
 
+    def _daily_frame(self, columns: dict[str, object], values: dict[str, np.ndarray]) -> pd.DataFrame:
+        """One tidy block per regime: regime, day, date, the constant `columns`, the (R, T+1) `values`."""
+        days = np.arange(self.days + 1)
+        return pd.concat(
+            [
+                pd.DataFrame({"regime": regime, "day": days, "date": self.dates, **columns}
+                             | {k: v[i] for k, v in values.items()})
+                for i, regime in enumerate(self.regime_names)
+            ],
+            ignore_index=True,
+        )
+
     def series_frame(self, names: list[str] | None = None) -> pd.DataFrame:
         """Tidy daily bands: regime, day, date, series, unit label, p5, p50, p95."""
         frames = []
         for name in names or list(SERIES):
             q = self.series_quantiles(name)
-            for i, regime in enumerate(self.regime_names):
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "regime": regime,
-                            "day": np.arange(self.days + 1),
-                            "date": self.dates,
-                            "series": name,
-                            "label": SERIES[name],
-                            "p5": q[0, i],
-                            "p50": q[1, i],
-                            "p95": q[2, i],
-                        }
-                    )
-                )
+            bands = {"p5": q[0], "p50": q[1], "p95": q[2]}
+            frames.append(self._daily_frame({"series": name, "label": SERIES[name]}, bands))
         return pd.concat(frames, ignore_index=True)
 
     def holdings_frame(self) -> pd.DataFrame:
         """Mean cumulative net purchases by sector and day ($bn); sectors sum to zero each day."""
-        frames = []
-        for sector, daily in self.net_purchases_usd_bn.items():
-            cumulative = daily.cumsum(axis=-1).mean(axis=1)
-            for i, regime in enumerate(self.regime_names):
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "regime": regime,
-                            "day": np.arange(self.days + 1),
-                            "date": self.dates,
-                            "sector": sector,
-                            "cumulative_net_purchases_usd_bn": cumulative[i],
-                        }
-                    )
-                )
+        frames = [
+            self._daily_frame(
+                {"sector": sector}, {"cumulative_net_purchases_usd_bn": daily.cumsum(axis=-1).mean(axis=1)}
+            )
+            for sector, daily in self.net_purchases_usd_bn.items()
+        ]
         return pd.concat(frames, ignore_index=True)
 
     def to_dict(self, *, series: bool = False) -> dict[str, Any]:
