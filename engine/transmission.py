@@ -11,7 +11,7 @@ import numpy as np
 
 from engine.calibration import Calibration
 from engine.draws import Draws
-from policy import PolicyRegime
+from policy import ClearingRule, PolicyRegime
 
 BOOKS: tuple[str, ...] = ("basis", "swap_spread", "other")
 ENFORCEMENT_CODES = {"daily": 0, "averaged": 1, "released": 2}
@@ -137,11 +137,17 @@ def regime_parameters(
         cash_cleared_share=_column(
             [c.cash_cleared_share_pct / 100.0 if c.enabled else base_cash for c in clearing]
         ),
-        margin_floor=_column([c.margin_floor_pct / 100.0 for c in clearing]),
+        # The mandate's floor and tools apply only when it is in force; repo cleared voluntarily
+        # today faces FICC's own minimum margin and its current anti-procyclicality tools.
+        margin_floor=_column(
+            [c.margin_floor_pct / 100.0 if c.enabled else cal["baseline_cleared_margin_floor_pct"] / 100.0 for c in clearing]
+        ),
         cross_margin_offset=_column(
             [c.cross_margin_offset_pct / 100.0 if c.enabled else 0.0 for c in clearing]
         ),
-        ccp_damping=_column([c.margin_anti_procyclicality_pct / 100.0 for c in clearing]),
+        ccp_damping=_column(
+            [(c if c.enabled else ClearingRule()).margin_anti_procyclicality_pct / 100.0 for c in clearing]
+        ),
         covered_share=_column(
             [r.dealer_rule.covered_share_pct / 100.0 if r.dealer_rule.enabled else 0.0 for r in regimes]
         ),

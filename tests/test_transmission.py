@@ -119,3 +119,25 @@ def test_leverage_cap_sets_a_floor_on_equity_per_dollar():
     assert np.allclose(small, 1 / lc.leverage_cap.max_leverage_x)
     large = equity_per_dollar(rp, np.full((1, 50), 0.2), np.full(50, 1.0))
     assert np.allclose(large, 0.4)
+
+
+def test_levers_of_a_rule_not_in_force_change_nothing():
+    """With the mandate off, its floor, damping and cross-margining have no effect (the UI shows them)."""
+    from engine import simulate
+
+    sq = get_preset("status_quo")
+    moved = with_changes(
+        sq,
+        {
+            "clearing.margin_floor_pct": 9.0,
+            "clearing.margin_anti_procyclicality_pct": 100.0,
+            "clearing.cross_margin_offset_pct": 100.0,
+            "clearing.repo_cleared_share_pct": 0.0,
+            "dealer_rule.net_capital_leverage_limit_x": 5.0,
+            "leverage_cap.max_leverage_x": 5.0,
+        },
+        name="moved",
+    )
+    r = simulate("foreign_selloff_2026", [sq, moved], paths=40)
+    for metric, values in r.metrics.items():
+        assert np.array_equal(values[0], values[1]), metric
