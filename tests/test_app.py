@@ -114,6 +114,13 @@ def test_a_lever_of_each_group(group):
     key = f"w.r{uid}.{spec.path}"
     at.session_state[f"x.other.{uid}"] = True  # open the "more levers" expander (rendered only when open)
     at.run()
+    switch = f"w.r{uid}.{group}.enabled"
+    switched = any(s.path == f"{group}.enabled" for s in lever_specs()) and not at.toggle(key=switch).value
+    if switched:  # a rule that is off shows only its switch: turn it on first
+        assert not [w for w in at.slider if w.key == key]
+        at.toggle(key=switch).set_value(True)
+        at.session_state[f"x.other.{uid}"] = True
+        at.run()
     current = at.slider(key=key).value
     new = spec.max if current != spec.max else spec.min
     new = int(new) if spec.type == "int" else float(new)
@@ -123,7 +130,7 @@ def test_a_lever_of_each_group(group):
     view = _check(at)
     assert view.regimes[1].changes[spec.path] == new
     _open(at, f"x.other.{uid}")
-    assert "changed" in at.button(key=f"b.reset.{uid}").label or "(1)" in at.button(key=f"b.reset.{uid}").label
+    assert f"({1 + switched})" in at.button(key=f"b.reset.{uid}").label
     assert "●" in at.slider(key=key).label  # changed levers are marked
     at.session_state[f"x.other.{uid}"] = False  # closed: the change stays in the view and the URL
     at.run()

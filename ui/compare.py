@@ -146,9 +146,20 @@ def _lever_widget(uid: int, spec, base, rv) -> bool:
 
 
 def _group(uid: int, group: str, specs, base, rv) -> int:
+    """A group's levers; a switchable rule that is off shows only its switch (its settings do
+    nothing then, and fewer widgets keep reruns fast). Hidden levers keep their values."""
+    members = [spec for spec in specs if spec.group == group]
+    switch = next((spec for spec in members if spec.field == "enabled"), None)
     changed = 0
-    for spec in specs:
-        if spec.group == group:
+    if switch is not None:
+        changed += _lever_widget(uid, switch, base, rv)
+        if not state.lever_view_value(rv, switch) and not st.session_state.get(state.k_lever(uid, switch.path)):
+            hidden = [spec for spec in members if spec is not switch]
+            changed += sum(state.lever_view_value(rv, spec) != regime_value(base, spec.path) for spec in hidden)
+            st.caption("Its settings apply when the rule is in force.")
+            return changed
+    for spec in members:
+        if spec is not switch:
             changed += _lever_widget(uid, spec, base, rv)
     return changed
 
