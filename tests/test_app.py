@@ -273,6 +273,11 @@ def test_methodology_page_renders():
     assert not at.exception, [e.value for e in at.exception]
     assert {"episode", "history", "model_p50", "within_band"} <= set(at.dataframe[0].value.columns)
     assert len(at.get("vega_lite_chart")) == 1
+    at.toggle(key="w.sens").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    sens = at.dataframe[1].value
+    assert {"dealer_capacity_usd_bn", "volatility_feedback"} <= set(sens["parameter"])
+    assert (sens["tuned_to"].str.contains("March 2020")).all()
     at.session_state["t.method"] = "Policy levers"
     at.run()
     assert len(at.dataframe[0].value) == len(lever_specs())

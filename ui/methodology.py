@@ -16,6 +16,7 @@ from policy import lever_specs
 EQUATIONS = Path(__file__).with_name("methodology.md")
 STATUS_TEXT = {"V": "verified in source", "V2": "via a secondary source", "U": "unverified (wide range)"}
 BACKTEST_PATHS = 2000  # the CLI's default: p50s are stable to a few bp at this size
+SENSITIVITY_PATHS = 500
 
 LIMITS = """
 - **Stylised market.** One representative 10y point, three RV books and one dealer sector. There is no
@@ -100,12 +101,21 @@ def _backtest(paths: int, version: str):
     return backtest(paths=paths, seed=0)
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _sensitivity(paths: int, version: str) -> pd.DataFrame:
+    from engine.sensitivity import sensitivity
+
+    frame = sensitivity(paths=paths, seed=0)
+    wide = frame.pivot_table(
+        index=["parameter", "tuned_to", "value", "episode", "metric", "p50_baseline"],
+        columns="setting",
+        values="p50_moved",
+        sort=False,
+    ).reset_index()
+    return wide.rename(columns={"low": "p50 at range low", "high": "p50 at range high"})
+
+
 def _backtest_tab() -> None:
-    try:
-        import engine.backtest  # noqa: F401
-    except ImportError:
-        st.info("The backtest module (engine/backtest.py) is not available in this build.")
-        return
     from briefing.charts import backtest_chart
 
     with st.spinner("Running the backtest..."):
@@ -117,6 +127,14 @@ def _backtest_tab() -> None:
     table = bt.table()
     st.dataframe(table, hide_index=True)
     st.altair_chart(backtest_chart(bt.paths_frame()), width="stretch")
+    st.markdown(
+        "**Tuned parameters and their sensitivity.** Structural parameters were tuned on March 2020 only. "
+        "The table shows each target's median with the parameter at the low and high end of its range "
+        "(`python -m engine sensitivity`)."
+    )
+    if st.toggle(f"Compute the sensitivity table ({SENSITIVITY_PATHS} paths, a few seconds)", key="w.sens"):
+        with st.spinner("Running the backtest at each range end..."):
+            st.dataframe(_sensitivity(SENSITIVITY_PATHS, MODEL_VERSION), hide_index=True)
 
 
 def page() -> None:
