@@ -156,6 +156,7 @@ def run_stress(
     dislocation = np.zeros(shape)
     sigma = np.full(shape, sigma0)
     sigma_smooth = sigma.copy()
+    spread_sigma = sigma.copy()
     broken = np.zeros(shape, dtype=bool)
     required_prev = (positions * required0).sum(axis=0)
 
@@ -187,7 +188,9 @@ def run_stress(
 
         # 1. Deleveraging: volatility targeting (partial adjustment on smoothed volatility),
         # margin calls and the leverage cap; the largest need wins, at a bounded daily pace.
-        sigma_smooth = smooth * sigma_smooth + (1.0 - smooth) * sigma
+        # Hedged RV books carry spread risk, not outright rate risk: funds target the volatility the
+        # dislocation adds (sigma0 + eta |change in d|), not the fundamental repricing.
+        sigma_smooth = smooth * sigma_smooth + (1.0 - smooth) * spread_sigma
         vol_target = position0_total * (sigma0 / sigma_smooth) ** v("derisking_vol_elasticity")
         vol_sales = v("derisking_speed_per_day") * np.maximum(total - vol_target, 0.0)
         short_of_margin = equity < required_total * (1.0 + v("min_buffer_ratio"))
@@ -267,7 +270,8 @@ def run_stress(
         equity = equity - loss_total - funding_cost
         cumulative_loss = cumulative_loss + losses
         sales_by_book = sales_by_book + sales * net_cash
-        sigma = sigma_exog[:, t] + v("volatility_feedback") * np.abs(change)
+        spread_sigma = sigma0 + v("volatility_feedback") * np.abs(change)
+        sigma = sigma_exog[:, t] + (spread_sigma - sigma0)
         required_now = (positions * required).sum(axis=0)
         margin_calls = np.maximum(required_now - required_prev, 0.0) + np.maximum(loss_total, 0.0)
         required_prev = required_now

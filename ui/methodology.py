@@ -35,12 +35,16 @@ LIMITS = """
   the dislocation and keeps unsold assets with their sellers; what happens beyond is outside the model.
 - **Monte Carlo bands** show parameter and shock uncertainty within the stated ranges, not model uncertainty.
   The ranges are wide, so the distribution of outcomes is wide and skewed: a minority of paths spiral to
-  the utilization limit (March 2020 as it happened: about 40% of paths break; April 2025: about 10%).
+  the utilization limit (March 2020 as it happened: about 40% of paths break; April 2025: about 5%).
 - **One dislocation factor.** Basis, swap spreads and off-the-run spreads all move with the same
-  dealer-driven dislocation, with fixed sensitivities. The model therefore cannot reproduce April 2025's
-  pattern, in which the swap-spread trade unwound (about $60bn; model about $55bn) while the basis trade
-  did not (model about $80bn). Out of sample it also overstates April's 10y rise (model median about
-  +72bp against +50bp observed) while matching depth.
+  dealer-driven dislocation, with fixed sensitivities. In April 2025 the model unwinds about $30bn of
+  basis trades and $20bn of swap-spread trades (medians); history saw the swap-spread trade unwind
+  (about $60bn) and no basis unwind. The model's April depth (median about $88mn) is also higher than
+  the $67mn observed: its April volatility, built from daily closes, understates the intraday swings.
+- **April 2025 is only partly out of sample.** The rule that funds target the volatility of their
+  hedged spread books (not outright rate volatility) was adopted after the first April comparison, on
+  the economics of hedged trades; it left March 2020 unchanged and moved April's 10y peak from about
+  +72bp to +50bp.
 - **Volatility counts both ways.** The feedback term treats a sharp narrowing of the dislocation (for
   example when Fed purchases arrive) as volatility too, so on some paths a faster backstop triggers a
   later round of de-risking and a higher peak; medians are not affected.
