@@ -13,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.holiday import USFederalHolidayCalendar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine.errors import InputError
@@ -144,6 +145,11 @@ def history_frame(scenario: Scenario) -> pd.DataFrame | None:
     return _history_frame(scenario) if scenario.history else None
 
 
+# Trading days beyond observed history: weekdays less US federal holidays (the SIFMA bond-market
+# calendar closes on these too; its early closes and Good Friday are not modelled).
+_TRADING_DAY = pd.offsets.CustomBusinessDay(calendar=USFederalHolidayCalendar())
+
+
 def _calendar(scenario: Scenario, days: int) -> pd.DatetimeIndex:
     day0 = pd.Timestamp(scenario.day0)
     if scenario.history:
@@ -151,9 +157,9 @@ def _calendar(scenario: Scenario, days: int) -> pd.DatetimeIndex:
         observed = observed[observed >= day0]
         if len(observed) > days:
             return pd.DatetimeIndex(observed[: days + 1])
-        extra = pd.bdate_range(observed[-1], periods=days + 2 - len(observed))[1:]
+        extra = pd.date_range(observed[-1], periods=days + 2 - len(observed), freq=_TRADING_DAY)[1:]
         return pd.DatetimeIndex(observed.append(extra)[: days + 1])
-    return pd.bdate_range(day0, periods=days + 1)
+    return pd.date_range(day0, periods=days + 1, freq=_TRADING_DAY)
 
 
 def _interpolate(points: tuple[tuple[int, float], ...], days: int) -> np.ndarray:
