@@ -274,28 +274,22 @@ def decode_view(
         else:
             messages.append(f"sc: unknown scenario {_short(text)}; allowed: {', '.join(names)}")
     view = default_view(scenario)
-    shock_scale, paths, seed = view.shock_scale, view.paths, view.seed
-    if "sev" in raw:
-        text = raw.pop("sev")
-        value = _parse_float(text)
-        if value is None or not 0.0 <= value <= MAX_SHOCK_SCALE:
-            messages.append(f"sev (shock severity): {_short(text)} ignored; allowed: a number from 0 to 5")
-        else:
-            shock_scale = value
-    if "n" in raw:
-        text = raw.pop("n")
-        ivalue = _parse_int(text)
-        if ivalue is None or not 1 <= ivalue <= MAX_PATHS:
-            messages.append(f"n (paths): {_short(text)} ignored; allowed: a whole number from 1 to {MAX_PATHS:,}")
-        else:
-            paths = ivalue
-    if "seed" in raw:
-        text = raw.pop("seed")
-        ivalue = _parse_int(text)
-        if ivalue is None or not 0 <= ivalue <= MAX_SEED:
-            messages.append(f"seed: {_short(text)} ignored; allowed: a whole number from 0 to {MAX_SEED}")
-        else:
-            seed = ivalue
+    run_settings = {"sev": view.shock_scale, "n": view.paths, "seed": view.seed}
+    # key: (parser, low, high, what the message calls it and allows)
+    bounds = {
+        "sev": (_parse_float, 0.0, MAX_SHOCK_SCALE, "sev (shock severity)", "a number from 0 to 5"),
+        "n": (_parse_int, 1, MAX_PATHS, "n (paths)", f"a whole number from 1 to {MAX_PATHS:,}"),
+        "seed": (_parse_int, 0, MAX_SEED, "seed", f"a whole number from 0 to {MAX_SEED}"),
+    }
+    for key, (parse, low, high, field, allowed) in bounds.items():
+        if key in raw:
+            text = raw.pop(key)
+            value = parse(text)
+            if value is None or not low <= value <= high:
+                messages.append(f"{field}: {_short(text)} ignored; allowed: {allowed}")
+            else:
+                run_settings[key] = value
+    shock_scale, paths, seed = run_settings["sev"], run_settings["n"], run_settings["seed"]
 
     # regimes
     regime_keys: dict[int, dict[str, str]] = {}
