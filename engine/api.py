@@ -15,9 +15,10 @@ from engine.calm import calm_equilibrium
 from engine.draws import draw
 from engine.dynamics import run_stress
 from engine.errors import InputError
+from engine.functioning import breakdown_days, dysfunction_days
 from engine.metrics import compute_metrics
 from engine.result import Result
-from engine.scenario import MAX_DAYS, Scenario, load_scenario, shock_paths
+from engine.scenario import MAX_DAYS, Scenario, load_scenario, shock_paths, with_fundamental_mode
 from engine.transmission import regime_parameters
 from engine.version import MODEL_VERSION
 from policy import PolicyRegime, RegimeInputError, get_preset, load_regime_file
@@ -95,15 +96,18 @@ def simulate(
     shock_scale: float = 1.0,
     days: int | None = None,
     assumptions: Mapping[str, float] | None = None,
+    fundamental_mode: str | None = None,
 ) -> Result:
     """Run a scenario under one or more regimes and return the `Result` the CLI prints.
 
     Without regimes, a historical scenario runs under its as-it-happened regime and a
     forward-looking one under `status_quo`. Every regime sees the same random draws (seeded),
     so results are reproducible and paired across regimes. `assumptions` re-centres uncertain
-    calibrated values (see `assumption_ranges`) within their ranges.
+    calibrated values (see `assumption_ranges`) within their ranges. `fundamental_mode` builds a
+    historical scenario's fundamental path another way (`observed_share` or `proxy_beta`, see
+    `engine.scenario.Fundamental`); None keeps the scenario file's own `fundamental.mode`.
     """
-    sc = resolve_scenario(scenario)
+    sc = with_fundamental_mode(resolve_scenario(scenario), fundamental_mode)
     chosen = [resolve_regime(r) for r in (regimes or [sc.regime])]
     names = [r.name for r in chosen]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -126,6 +130,8 @@ def simulate(
     rp = regime_parameters(chosen, cal, draws, days)
     calm = calm_equilibrium(rp, cal, draws)
     stress = run_stress(rp, cal, draws, calm, shocks, float(shock_scale), days)
+    dysfunction = dysfunction_days(stress.series, cal)
+    breakdown = breakdown_days(stress.series, cal)
     return Result(
         model_version=MODEL_VERSION,
         scenario=sc,
@@ -135,9 +141,10 @@ def simulate(
         days=days,
         shock_scale=float(shock_scale),
         dates=shocks.dates,
-        metrics=compute_metrics(calm, stress),
+        metrics=compute_metrics(calm, stress, dysfunction, breakdown),
         series=stress.series,
         sales_by_book_usd_bn=stress.sales_by_book_usd_bn,
         net_purchases_usd_bn=stress.net_purchases_usd_bn,
-        broken=stress.broken,
+        dysfunction=dysfunction,
+        breakdown=breakdown,
     )

@@ -2,6 +2,8 @@
 
 Two layers, both in `scenarios/calibration/`: `structural.toml` (behaviour, one set for every era,
 tuned on March 2020 only) and `era_YYYY.toml` (positions, market size and calm levels of an era).
+An era file may name a `base` era in its `[meta]` table: it then lists only what differs from it
+(the placebo eras 2019 and 2023 are the nearest main era with their own sourced positions).
 """
 
 import tomllib
@@ -13,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 CALIBRATION_DIR = Path(__file__).resolve().parents[1] / "scenarios" / "calibration"
 
-Era = Literal["2020", "2025"]
+Era = Literal["2019", "2020", "2023", "2025"]
+ERAS: tuple[str, ...] = ("2019", "2020", "2023", "2025")
 
 
 class CalibratedValue(BaseModel):
@@ -53,10 +56,6 @@ class Calibration(BaseModel):
     def __getitem__(self, name: str) -> float:
         return self.values[name].value
 
-    def sampled(self) -> list[CalibratedValue]:
-        """The values the Monte Carlo draws, in a stable order."""
-        return [v for v in self.values.values() if v.sampled]
-
 
 def _read_layer(path: Path, layer: str) -> dict[str, CalibratedValue]:
     data = tomllib.loads(path.read_text())
@@ -64,11 +63,18 @@ def _read_layer(path: Path, layer: str) -> dict[str, CalibratedValue]:
     return {name: CalibratedValue(name=name, layer=layer, **entry) for name, entry in data.items()}
 
 
+def _era_values(era: str) -> dict[str, CalibratedValue]:
+    path = CALIBRATION_DIR / f"era_{era}.toml"
+    base = tomllib.loads(path.read_text())["meta"].get("base")
+    values = _era_values(base) if base else {}
+    values.update(_read_layer(path, f"era_{era}"))
+    return values
+
+
 @cache
 def load_calibration(era: Era) -> Calibration:
-    """The structural layer plus the era's layer, validated."""
-    era_path = CALIBRATION_DIR / f"era_{era}.toml"
-    meta = tomllib.loads(era_path.read_text())["meta"]
+    """The structural layer plus the era's layer (over its base era, if any), validated."""
+    meta = tomllib.loads((CALIBRATION_DIR / f"era_{era}.toml").read_text())["meta"]
     values = _read_layer(CALIBRATION_DIR / "structural.toml", "structural")
-    values.update(_read_layer(era_path, f"era_{era}"))
+    values.update(_era_values(era))
     return Calibration(era=era, as_of=meta["as_of"], description=meta["description"], values=values)

@@ -1,8 +1,26 @@
 """Calm-period equilibrium: how large a book funds carry under a regime, and what it costs.
 
-Funds hold equity per dollar equal to margin plus a buffer (at least 1/leverage cap); a rule that
-raises equity per dollar lowers return on equity and shrinks the book with the participation
-elasticity. Less RV capacity means less-leveraged investors hold the difference at higher yields.
+Equity per dollar. Funds hold, per dollar of a book's cash leg, the capital a regime requires
+(market margin; net capital for funds under the dealer rule) plus free liquidity b. b is calibrated
+so that under the status-quo rules funds run the gross leverage Form PF measures
+(gross notional / net assets = `calm_gross_leverage_x`), and it is held fixed across regimes: a
+rule adds its capital requirement one for one. A leverage cap sets equity per dollar at least
+gross notional / cap for the funds it covers.
+
+Coverage and leakage. The dealer rule and the cap cover the largest funds (nested shares of each
+book). Covered funds whose equity per dollar rises shrink their books; a share of what they give up
+(`rule_leakage_share`) moves to funds the rule does not cover, at their equity per dollar.
+
+Books and prices. A book shrinks with its equity per dollar at the participation elasticity; on
+the demand curve of the intermediation it supplies (elasticity eps_d, from futures longs and swap
+counterparties), the smaller book earns a wider spread: s / s0 = (P_SQ / P)^(1 / eps_d).
+
+What it costs. Part of each spread widening shows up as cheaper cash Treasuries (the cash
+pass-through share): intermediate notes for the basis and other books, long bonds for the swap-
+spread book. The Treasury pays it on that segment of its debt once it has repriced; the rest is
+borne by futures longs (a richer futures price) and swap counterparties. Separately, a term-premium
+effect: a share of the books' duration demand that leaves the Treasury market (plus any calm shift
+of foreign demand), priced at the QE-style supply elasticity.
 """
 
 from dataclasses import dataclass
@@ -13,57 +31,125 @@ from engine.calibration import Calibration
 from engine.draws import Draws
 from engine.transmission import (
     BOOKS,
+    GROSS_NOTIONAL_PER_DOLLAR,
     RegimeParams,
-    equity_per_dollar,
+    dealer_rule_requirement,
     margin_rates,
     regime_parameters,
-    required_per_dollar,
 )
 from policy import get_preset
+
+_GROSS = np.array([GROSS_NOTIONAL_PER_DOLLAR[b] for b in BOOKS])[:, None, None]
 
 
 @dataclass(frozen=True)
 class CalmState:
-    """Positions and costs before the shock; arrays (R, P)."""
+    """Positions, equity and costs before the shock; book arrays (3, R, P), the rest (R, P)."""
 
-    positions: dict[str, np.ndarray]
+    positions: np.ndarray
     equity: np.ndarray
-    required_per_dollar: dict[str, np.ndarray]
+    required: np.ndarray  # capital per dollar at calm volatility
+    buffer_per_dollar: np.ndarray  # free liquidity per dollar (equity per dollar - required)
+    dealer_covered: np.ndarray  # share of each book under the dealer rule
+    cap_covered: np.ndarray  # share of each book under the leverage cap
+    cap_equity_share: np.ndarray  # share of each book's equity held by capped funds
+    spread_change_bp: np.ndarray  # (3, R, P) calm spread widening the smaller books earn, bp a year
     yield_cost_bp: np.ndarray
+    term_premium_cost_bp: np.ndarray
     interest_cost_usd_bn_per_year: np.ndarray
     first_year_interest_cost_usd_bn: np.ndarray
+    futures_longs_cost_usd_bn_per_year: np.ndarray
+    swap_users_cost_usd_bn_per_year: np.ndarray
+
+
+def calm_margins(rp: RegimeParams, cal: Calibration, draws: Draws) -> np.ndarray:
+    """(3, R, P) market margin per dollar at calm volatility (risk models at calm volatility)."""
+    sigma0 = (cal["calm_volatility_bp_per_day"], cal["calm_long_volatility_bp_per_day"])
+    return margin_rates(rp, cal, draws, (1.0, 1.0), sigma0, 0.0)
+
+
+def _groups(dealer: np.ndarray, cap: np.ndarray) -> dict[str, np.ndarray]:
+    """Nested coverage: the largest funds are under both rules, then under the wider one."""
+    both = np.minimum(dealer, cap)
+    return {"none": 1.0 - np.maximum(dealer, cap), "dealer": dealer - both, "cap": cap - both, "both": both}
 
 
 def calm_equilibrium(rp: RegimeParams, cal: Calibration, draws: Draws) -> CalmState:
-    """Positions, equity and calm cost of each regime relative to the status quo rules."""
+    """Positions, equity and calm cost of each regime relative to the status-quo rules."""
     baseline = regime_parameters([get_preset("status_quo")], cal, draws, days=1)
-    buffer = draws.value("calm_buffer_ratio")
+    desired = np.stack([draws.value(f"rv_{b}_usd_bn") for b in BOOKS])[:, None, :]
+    margin_sq = calm_margins(baseline, cal, draws)
+    margin = calm_margins(rp, cal, draws)
+    buffer = np.maximum(_GROSS / draws.value("calm_gross_leverage_x") - margin_sq, 0.2 * margin_sq)
+    equity_sq = margin_sq + buffer
+    net_capital = np.maximum(margin, (1.0 + rp.dealer_extra_buffer) / rp.dealer_leverage_limit_x)
+    cap_floor = _GROSS / rp.cap_x
+    per_dollar = {
+        "none": margin + buffer,
+        "dealer": net_capital + buffer,
+        "cap": np.maximum(margin + buffer, cap_floor),
+        "both": np.maximum(net_capital + buffer, cap_floor),
+    }
     elasticity = draws.value("participation_elasticity")
-    base_margin = margin_rates(baseline, cal, draws, 1.0, 0.0)
-    margin = margin_rates(rp, cal, draws, 1.0, 0.0)
-    positions, required = {}, {}
-    status_quo_total = np.zeros_like(buffer)
-    for book in BOOKS:
-        desired = draws.value(f"rv_{book}_usd_bn")
-        base_equity = equity_per_dollar(baseline, required_per_dollar(baseline, base_margin[book]), buffer)
-        required[book] = required_per_dollar(rp, margin[book])
-        equity = equity_per_dollar(rp, required[book], buffer)
-        exit_share = rp.covered_share * rp.dealer_exit_share
-        positions[book] = desired * (base_equity / equity) ** elasticity * (1.0 - exit_share)
-        status_quo_total = status_quo_total + desired
-    equity_total = sum(
-        positions[b] * equity_per_dollar(rp, required[b], buffer) for b in BOOKS
+    exit_share = rp.dealer_exit_share
+    shares = _groups(rp.dealer_covered_share, rp.cap_covered_share)
+    kept = {g: (equity_sq / e) ** elasticity for g, e in per_dollar.items()}
+    kept["dealer"] = kept["dealer"] * (1.0 - exit_share)
+    kept["both"] = kept["both"] * (1.0 - exit_share)
+    held = {g: shares[g] * desired * kept[g] for g in per_dollar}
+    leaked = draws.value("rule_leakage_share") * sum(
+        shares[g] * desired * np.maximum(kept["none"] - kept[g], 0.0) for g in ("dealer", "cap", "both")
     )
-    rv_total = sum(positions[b] for b in BOOKS)
-    debt = cal["marketable_debt_usd_bn"]
-    absorbed_by_others = (status_quo_total - rv_total) - rp.foreign_shift_usd_bn
-    yield_cost = draws.value("supply_elasticity_bp_per_pct") * absorbed_by_others / debt * 100.0
-    interest = yield_cost / 1e4 * debt
+    held["none"] = held["none"] + leaked
+    positions = sum(held.values())
+    equity_by_group = {g: held[g] * per_dollar[g] for g in per_dollar}
+    equity = sum(equity_by_group.values())
+    safe = np.maximum(positions, 1e-12)
+    dealer_covered = (held["dealer"] + held["both"]) / safe
+    cap_covered = (held["cap"] + held["both"]) / safe
+    cap_equity_share = (equity_by_group["cap"] + equity_by_group["both"]) / np.maximum(equity, 1e-12)
+    required = dealer_rule_requirement(rp, margin, dealer_covered)
+    buffer_per_dollar = np.maximum(equity / safe - required, 1e-6)
+    costs = _calm_costs(rp, cal, draws, desired, positions)
     return CalmState(
         positions=positions,
-        equity=np.asarray(equity_total),
-        required_per_dollar=required,
-        yield_cost_bp=yield_cost,
-        interest_cost_usd_bn_per_year=interest,
-        first_year_interest_cost_usd_bn=interest * cal["repricing_within_year_share"],
+        equity=equity,
+        required=required,
+        buffer_per_dollar=buffer_per_dollar,
+        dealer_covered=dealer_covered,
+        cap_covered=cap_covered,
+        cap_equity_share=cap_equity_share,
+        **costs,
     )
+
+
+def _calm_costs(
+    rp: RegimeParams, cal: Calibration, draws: Draws, desired: np.ndarray, positions: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Spread widening by book and who pays for it: the Treasury, futures longs, swap counterparties."""
+    carry = np.stack([draws.value(f"calm_{b}_carry_bp_per_year") for b in BOOKS])[:, None, :]
+    demand_elasticity = draws.value("intermediation_demand_elasticity")
+    ratio = desired / np.maximum(positions, 1e-12)
+    spread_change = carry * (ratio ** (1.0 / demand_elasticity) - 1.0)
+    cash_share = draws.value("cash_pass_through_share")
+    basis, swap, other = 0, 1, 2
+    # Cash cheapening by segment: books weighted by their status-quo size within the segment.
+    intermediate = cash_share * (desired[basis] * spread_change[basis] + desired[other] * spread_change[other]) / (
+        desired[basis] + desired[other]
+    )
+    long_end = cash_share * spread_change[swap]
+    debt = cal["marketable_debt_usd_bn"]
+    segment_interest = (intermediate * cal["notes_share_of_debt"] + long_end * cal["bonds_share_of_debt"]) * debt / 1e4
+    lost_duration_demand = draws.value("duration_demand_loss_share") * (desired.sum(axis=0) - positions.sum(axis=0))
+    displaced = lost_duration_demand - rp.foreign_shift_usd_bn
+    term_premium = draws.value("supply_elasticity_bp_per_pct") * displaced / debt * 100.0
+    interest = segment_interest + term_premium / 1e4 * debt
+    return {
+        "spread_change_bp": spread_change,
+        "yield_cost_bp": interest / debt * 1e4,
+        "term_premium_cost_bp": term_premium,
+        "interest_cost_usd_bn_per_year": interest,
+        "first_year_interest_cost_usd_bn": interest * cal["repricing_within_year_share"],
+        "futures_longs_cost_usd_bn_per_year": (1.0 - cash_share) * spread_change[basis] * positions[basis] / 1e4,
+        "swap_users_cost_usd_bn_per_year": (1.0 - cash_share) * spread_change[swap] * positions[swap] / 1e4,
+    }

@@ -15,13 +15,19 @@ from engine.scenario import Scenario
 
 @dataclass(frozen=True)
 class Draws:
-    """Per-path draws: calibrated values (P,), shock-size multiplier (P,), flow noise (P, T+1)."""
+    """Per-path draws: calibrated values (P,), shock-size multiplier (P,), flow noise (P, T+1).
+
+    `proxy_beta_z` (P, 2) are standard normals that place each path's 10y and 30y proxy betas
+    within their estimation error (used only by the proxy_beta fundamental mode, drawn always so
+    the other draws do not depend on the mode).
+    """
 
     values: dict[str, np.ndarray]
     shock_size: np.ndarray
     fundamental_share: np.ndarray
     capacity_multiplier: np.ndarray
     flow_noise: np.ndarray
+    proxy_beta_z: np.ndarray
 
     def value(self, name: str) -> np.ndarray:
         return self.values[name]
@@ -47,16 +53,15 @@ def draw(scenario: Scenario, calibration: Calibration, paths: int, days: int, se
     shock_size = np.exp(scenario.shock_size_sd * scalar_rng.standard_normal(paths))
     shock_size /= np.exp(0.5 * scenario.shock_size_sd**2)  # mean one
     fundamental = scenario.fundamental
-    if fundamental.mode == "observed_share":
-        share = _triangular(
-            scalar_rng, fundamental.share_low, fundamental.share, fundamental.share_high, paths
-        )
-    else:
+    # Drawn in every mode (ones outside observed_share) so the later draws keep their stream.
+    share = _triangular(scalar_rng, fundamental.share_low, fundamental.share, fundamental.share_high, paths)
+    if fundamental.mode != "observed_share":
         share = np.ones(paths)
     capacity_sd = calibration["dealer_capacity_uncertainty_sd"]
     capacity = np.exp(capacity_sd * scalar_rng.standard_normal(paths) - 0.5 * capacity_sd**2)
+    proxy_beta_z = scalar_rng.standard_normal((paths, 2))
     noise_sd = calibration["flow_noise_sd"]
     # Drawn day-major so that a longer window keeps the first days' draws.
     normal = noise_rng.standard_normal((days + 1, paths)).T
     noise = np.exp(noise_sd * normal - 0.5 * noise_sd**2)
-    return Draws(values, shock_size, share, capacity, noise)
+    return Draws(values, shock_size, share, capacity, noise, proxy_beta_z)

@@ -1,12 +1,11 @@
-"""Daily stress dynamics (MODEL.md section 3), vectorized over regime x path.
+"""Daily stress dynamics (model v2), vectorized over regime x path; the loop runs over days only.
 
-The loop runs over days only; every operation inside acts on (R, P) arrays. Channels, in order
-within a day: margins react to yesterday's volatility and today's funding stress; funds cut
-positions (volatility targeting, margin calls, leverage cap) at a bounded pace; funds that still
-cannot meet margin fail and their collateral is dumped (bilateral) or auctioned (CCP); the Fed
-buys by rule or schedule; dealers, value buyers and slow-moving investors absorb the net sales,
-and dealer utilization sets the dislocation; prices move, funds take the losses, volatility feeds
-back, depth follows volatility and utilization.
+Within a day, in order (one module each in `engine/channels/`): margins react to yesterday's
+volatility and today's funding stress; funds deleverage (liquidity management, margin calls,
+leverage cap); funds that cannot meet margin fail and their collateral is sold; the Fed buys by
+rule or schedule; dealers and value buyers absorb the net sales of each segment at a price; the
+basis, the swap spread and the off-the-run spread move, funds take the losses, and volatility
+feeds back. Prices, depth and leverage are derived from the stored state after the loop.
 """
 
 from dataclasses import dataclass
@@ -15,15 +14,16 @@ import numpy as np
 
 from engine.calibration import Calibration
 from engine.calm import CalmState
+from engine.channels.clearing import capacities, clear_market
+from engine.channels.deleverage import deleverage
+from engine.channels.failures import fail_and_liquidate
+from engine.channels.fed import fed_purchases
+from engine.channels.margins import required_per_dollar
+from engine.channels.prices import basis_widening, reprice
 from engine.draws import Draws
 from engine.scenario import EXOGENOUS_SECTORS, ShockPaths
-from engine.transmission import (
-    BOOKS,
-    RegimeParams,
-    capped_funding_stress,
-    margin_rates,
-    required_per_dollar,
-)
+from engine.state import RunInputs, StressState
+from engine.transmission import BOOKS, GROSS_NOTIONAL_PER_DOLLAR, RegimeParams, capped_funding_stress
 
 SECTORS: tuple[str, ...] = (
     "rv_funds",
@@ -39,12 +39,16 @@ SECTORS: tuple[str, ...] = (
 SERIES: dict[str, str] = {
     "yield_10y_change_bp": "10y yield change from day 0 (bp)",
     "fundamental_10y_change_bp": "Fundamental part of the 10y change (bp)",
-    "dislocation_bp": "Cash cheapening beyond fundamentals (bp)",
+    "dislocation_bp": "10y cash cheapening beyond fundamentals (bp)",
+    "yield_30y_change_bp": "30y yield change from day 0 (bp)",
+    "long_dislocation_bp": "30y cash cheapening against swaps (bp)",
     "market_depth_usd_mn": "Top-3-level 10y order-book depth ($mn)",
-    "dealer_utilization_pct": "Dealer balance-sheet utilization (%)",
-    "basis_widening_bp": "Cash-futures basis widening (bp)",
+    "dealer_utilization_pct": "Dealer balance-sheet utilization, 2-10y (%)",
+    "dealer_long_utilization_pct": "Dealer balance-sheet utilization, 10-30y (%)",
+    "dealer_inventory_usd_bn": "Dealer Treasury inventory added since day 0 ($bn)",
+    "basis_widening_bp": "Cash-futures basis widening (bp of yield)",
     "swap_spread_30y_bp": "30y swap spread (bp)",
-    "fund_leverage_x": "RV fund leverage (position / equity, x)",
+    "fund_leverage_x": "RV fund gross leverage (gross notional / net assets, x)",
     "fund_equity_usd_bn": "RV fund equity ($bn)",
     "rv_positions_usd_bn": "RV positions ($bn)",
     "forced_sales_usd_bn": "RV net cash sales incl. liquidations ($bn/day)",
@@ -52,6 +56,26 @@ SERIES: dict[str, str] = {
     "fed_purchases_usd_bn": "Fed purchases ($bn/day)",
     "volatility_bp_per_day": "10y yield volatility (bp/day)",
 }
+
+# Recorded each day (time-major); the rest of SERIES is derived after the loop.
+_RECORDED = (
+    "dislocation_bp",
+    "long_dislocation_bp",
+    "dealer_utilization_pct",
+    "dealer_long_utilization_pct",
+    "dealer_inventory_usd_bn",
+    "basis_widening_bp",
+    "fund_equity_usd_bn",
+    "rv_positions_usd_bn",
+    "forced_sales_usd_bn",
+    "margin_calls_usd_bn",
+    "fed_purchases_usd_bn",
+    "volatility_bp_per_day",
+    "gross_notional_usd_bn",
+    "reference_utilization",
+)
+_GROSS = np.array([GROSS_NOTIONAL_PER_DOLLAR[b] for b in BOOKS])[:, None, None]
+_NET_CASH_KEYS = {"basis": None, "swap_spread": None, "other": "other_book_net_cash_share"}
 
 
 @dataclass(frozen=True)
@@ -61,7 +85,7 @@ class StressOutput:
     series: dict[str, np.ndarray]
     sales_by_book_usd_bn: dict[str, np.ndarray]  # (R, P) cumulative net cash sales
     net_purchases_usd_bn: dict[str, np.ndarray]  # (R, P, T+1) daily net purchases by sector
-    broken: np.ndarray  # (R, P) bool
+    reference_utilization: np.ndarray  # (R, P, T+1) calm 2-10y utilization at the day's policy capacity
 
 
 def _rolling_rms(changes: np.ndarray, window: int) -> np.ndarray:
@@ -75,35 +99,127 @@ def _rolling_rms(changes: np.ndarray, window: int) -> np.ndarray:
     return np.sqrt((squared - lagged) / counts)
 
 
-def exogenous_paths(
-    shocks: ShockPaths, draws: Draws, cal: Calibration, shock_scale: float
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], np.ndarray]:
-    """Fundamental 10y path (P, T+1), exogenous volatility (P, T+1), sector sales, funding stress."""
-    if shocks.observed_move_bp is not None:
-        fundamental = draws.fundamental_share[:, None] * shocks.observed_move_bp[None, :]
+def fundamental_paths(shocks: ShockPaths, draws: Draws, shock_scale: float) -> np.ndarray:
+    """(2, P, T+1) fundamental 10y and 30y changes from day 0, bp, after the shock scale."""
+    if shocks.mode == "observed_share":
+        assert shocks.observed_move_bp is not None
+        paths = draws.fundamental_share[None, :, None] * shocks.observed_move_bp[:, None, :]
+    elif shocks.mode == "proxy_beta":
+        assert shocks.proxy_move_bp is not None and shocks.proxy_betas is not None
+        betas = np.stack(
+            [b.beta + b.standard_error * draws.proxy_beta_z[:, i] for i, b in enumerate(shocks.proxy_betas)]
+        )
+        paths = betas[:, :, None] * shocks.proxy_move_bp[None, None, :]
     else:
         assert shocks.fundamental_points_bp is not None
-        fundamental = draws.shock_size[:, None] * shocks.fundamental_points_bp[None, :]
-    fundamental = shock_scale * fundamental
-    daily_change = np.diff(fundamental, axis=1, prepend=fundamental[:, :1])
-    # Exogenous volatility is the larger of the calm level and the fundamental part's own
-    # realized volatility (5-day RMS), so neither calm news nor the model's feedback
-    # (eta * |change in dislocation|) is counted twice.
-    sigma_exog = np.maximum(cal["calm_volatility_bp_per_day"], _rolling_rms(daily_change, 5))
+        paths = draws.shock_size[None, :, None] * shocks.fundamental_points_bp[:, None, :]
+    return shock_scale * paths
+
+
+def _smoothed(series: np.ndarray, halflife_days: float) -> np.ndarray:
+    """EWMA along the last axis with the given half-life (day 0 starts the average)."""
+    weight = 1.0 - 0.5 ** (1.0 / halflife_days)
+    out = np.empty_like(series)
+    out[..., 0] = series[..., 0]
+    for t in range(1, series.shape[-1]):
+        out[..., t] = (1.0 - weight) * out[..., t - 1] + weight * series[..., t]
+    return out
+
+
+def run_inputs(
+    rp: RegimeParams,
+    cal: Calibration,
+    draws: Draws,
+    calm: CalmState,
+    shocks: ShockPaths,
+    shock_scale: float,
+) -> tuple[RunInputs, np.ndarray, np.ndarray]:
+    """The fixed inputs of a run, and the persistent funding stress dealers and funds face (R, T+1)."""
+    n_regimes, n_paths = len(rp.names), draws.shock_size.shape[0]
+    shape = (n_regimes, n_paths)
+    fundamental = fundamental_paths(shocks, draws, shock_scale)
+    daily_change = np.diff(fundamental, axis=-1, prepend=fundamental[..., :1])
+    sigma0 = np.array([cal["calm_volatility_bp_per_day"], cal["calm_long_volatility_bp_per_day"]])[:, None, None]
+    # Exogenous volatility is the larger of the calm level and the fundamental part's own realized
+    # volatility (5-day RMS), so neither calm news nor the model's feedback is counted twice.
+    sigma_exogenous = np.maximum(sigma0, _rolling_rms(daily_change, 5))
     flows = {
         sector: shock_scale * draws.shock_size[:, None] * draws.flow_noise * shocks.flows_usd_bn[sector]
         for sector in EXOGENOUS_SECTORS
     }
     funding = shock_scale * shocks.funding_stress_bp
-    return fundamental, sigma_exog, flows, funding
+    dealers, funds = capped_funding_stress(funding[None, :], rp)
+    halflife = cal["funding_stress_halflife_days"]
+    capacity = cal["dealer_capacity_usd_bn"] * draws.capacity_multiplier
+    long_share = cal["dealer_long_capacity_share"]
+    capacity_base = np.stack([capacity * (1.0 - long_share), capacity * long_share])[:, None, :] * np.ones((1, *shape))
+    weight = draws.value("slr_binding_weight")
+    policy0 = capacity_base * (weight * (1.0 + rp.netting_gain) * (1.0 + rp.relief_gain * (rp.relief_day <= 0)) + 1.0 - weight)
+    inventory0 = cal["calm_utilization"] * policy0
+    debt = cal["marketable_debt_usd_bn"]
+    slope = draws.value("value_buyer_elasticity_usd_bn_per_bp_per_tn") * debt / 1000.0 * draws.value("dislocation_slope_bp")
+    bonds = cal["value_buyers_long_share"]
+    value_buyer_slope = np.stack([slope * (1.0 - bonds), slope * bonds])
+    deviation = np.rint(draws.value("fed_lag_deviation_days")).astype(int)
+    fed_lag = np.maximum(rp.fed_lag_days + deviation[None, :], 0)
+    fed_threshold = np.maximum(rp.fed_threshold_bp + draws.value("fed_threshold_deviation_bp")[None, :], 0.0)
+    inputs = RunInputs(
+        rp=rp,
+        cal=cal,
+        draws=draws,
+        shape=shape,
+        fundamental=fundamental,
+        sigma_exogenous=sigma_exogenous,
+        sigma0=sigma0,
+        flows=flows,
+        funding=funding,
+        fed_schedule=shock_scale * rp.fed_schedule,
+        positions0=calm.positions,
+        equity0=calm.equity,
+        buffer_per_dollar=calm.buffer_per_dollar,
+        dealer_covered=calm.dealer_covered,
+        cap_covered=calm.cap_covered,
+        cap_equity_share=calm.cap_equity_share,
+        capacity_base=capacity_base,
+        balance_sheet_weight=weight,
+        inventory0=inventory0,
+        value_buyer_slope=value_buyer_slope,
+        fed_lag=fed_lag,
+        fed_threshold=fed_threshold,
+    )
+    return inputs, _smoothed(dealers, halflife), _smoothed(funds, halflife)
 
 
-def _solve_utilization(capacity: np.ndarray, absorb: np.ndarray, slope: np.ndarray) -> np.ndarray:
-    """Utilization u solving capacity*u + slope*u/(1-u) = absorb (the smaller root, in [0, 1))."""
-    b = capacity + slope + absorb
-    disc = np.maximum(b * b - 4.0 * capacity * absorb, 0.0)
-    u = (b - np.sqrt(disc)) / (2.0 * capacity)
-    return np.clip(u, 0.0, 0.999999)
+def _initial_state(inp: RunInputs, calm: CalmState, days: int) -> StressState:
+    shape = inp.shape
+    zeros2 = np.zeros((2, *shape))
+    averaged_cap = bool(np.any((inp.rp.cap_mode == 1) & (inp.rp.cap_covered_share > 0)))
+    equity_cumsum = np.zeros((days + 2, 3, *shape) if averaged_cap else (0, 3, *shape))
+    if averaged_cap:
+        equity_cumsum[1] = calm.equity
+    sigma = np.broadcast_to(inp.sigma0, (2, *shape)).copy()
+    return StressState(
+        positions=calm.positions.copy(),
+        equity=calm.equity.copy(),
+        queue_bilateral=np.zeros((3, *shape)),
+        queue_ccp=np.zeros((3, *shape)),
+        absorbed=zeros2.copy(),
+        inventory=inp.inventory0.copy(),
+        value_holdings=zeros2.copy(),
+        dislocation=zeros2.copy(),
+        utilization=np.full((2, *shape), inp.cal["calm_utilization"]),
+        basis=np.zeros(shape),
+        sigma=sigma,
+        risk_variance=sigma**2,
+        fed_previous_rule=np.zeros(shape),
+        required=calm.required.copy(),
+        dislocation_history=np.zeros((days + 1, *shape)),
+        equity_cumsum=equity_cumsum,
+    )
+
+
+def _net_cash(inp: RunInputs) -> np.ndarray:
+    return np.array([inp.cal[k] if k else 1.0 for k in _NET_CASH_KEYS.values()])[:, None, None]
 
 
 def run_stress(
@@ -116,249 +232,133 @@ def run_stress(
     days: int,
 ) -> StressOutput:
     """Simulate `days` trading days of stress for every regime and path."""
-    n_regimes, n_paths = len(rp.names), draws.shock_size.shape[0]
-    shape = (n_regimes, n_paths)
-    v = draws.value
-    fundamental, sigma_exog, flows, funding = exogenous_paths(shocks, draws, cal, shock_scale)
-    sigma0 = cal["calm_volatility_bp_per_day"]
-    schedule = shock_scale * rp.fed_schedule
-
-    # Dealers: calm inventory is set by the era's capacity; regimes with more capacity start
-    # less utilized.
-    base_capacity = cal["dealer_capacity_usd_bn"] * draws.capacity_multiplier
-    inventory0 = cal["calm_utilization"] * base_capacity * np.ones(shape)
-    capacity_calm = base_capacity * (1.0 + rp.netting_gain)
-    slope = v("dislocation_slope_bp")
-    value_elasticity = v("value_buyer_elasticity_usd_bn_per_bp_per_tn") * cal["marketable_debt_usd_bn"] / 1000.0
-    u_limit = v("utilization_limit")
-    relief_active0 = rp.relief_day <= 0
-    u0 = inventory0 / (capacity_calm * (1.0 + rp.relief_gain * relief_active0))
-    # Books are stacked on a leading axis (basis, swap_spread, other): arrays (3, R, P).
-    durations = np.array([cal[f"duration_{b}_years"] for b in BOOKS])[:, None, None]
-    net_cash = np.array([1.0, 1.0, cal["other_book_net_cash_share"]])[:, None, None]
-    betas = np.stack(
-        [
-            v("basis_dislocation_beta"),
-            v("swap_spread_dislocation_beta"),
-            np.full(n_paths, cal["other_dislocation_beta"]),
-        ]
-    )[:, None, :]
-
-    positions = np.stack([np.broadcast_to(calm.positions[b], shape) for b in BOOKS]).astype(float)
-    position0_total = positions.sum(axis=0)
-    required0 = np.stack([np.broadcast_to(calm.required_per_dollar[b], shape) for b in BOOKS])
-    equity = np.broadcast_to(calm.equity, shape).astype(float)
-    cumulative_loss = np.zeros((len(BOOKS), *shape))
-    sales_by_book = np.zeros((len(BOOKS), *shape))
-    queue_bilateral, queue_ccp = np.zeros(shape), np.zeros(shape)
-    absorbed = np.zeros(shape)  # dealers' extra inventory plus value buyers' holdings
-    inventory, value_holdings = inventory0.copy(), np.zeros(shape)
-    dislocation = np.zeros(shape)
-    sigma = np.full(shape, sigma0)
-    sigma_smooth = sigma.copy()
-    spread_sigma = sigma.copy()
-    broken = np.zeros(shape, dtype=bool)
-    required_prev = (positions * required0).sum(axis=0)
-
+    inp, funding_dealers, funding_funds = run_inputs(rp, cal, draws, calm, shocks, shock_scale)
+    state = _initial_state(inp, calm, days)
+    shape = inp.shape
     t_len = days + 1
-    # Histories are time-major (day, regime, path) so each day's write is contiguous.
-    out = {name: np.zeros((t_len, *shape)) for name in SERIES}
+    out = {name: np.zeros((t_len, *shape)) for name in _RECORDED}
     flows_out = {s: np.zeros((t_len, *shape)) for s in SECTORS}
-    equity_cum = np.zeros((t_len + 1, *shape))  # equity_cum[k] = sum of equity on days < k
-    equity0 = equity.copy()
-    equity_cum[1] = equity0
-    dislocation_hist = np.zeros((t_len, *shape))
-    u_ref_hist = np.broadcast_to(u0, (t_len, *shape)).copy()  # calm utilization at policy capacity
-    averaged_cap = bool(np.any((rp.cap_on > 0) & (rp.cap_mode == 1)))
-    regime_idx = np.arange(n_regimes)
-    smooth = cal["volatility_smoothing"]
-    vb_slope = value_elasticity * slope
-    odds_limit = u_limit / (1.0 - u_limit)
-    liquidation_rates = (min(1.0, 1.0 / cal["bilateral_liquidation_days"]), min(1.0, 1.0 / cal["ccp_auction_days"]))
-
-    _record_day(out, 0, fundamental[:, 0], dislocation, u0, sigma, position0_total, equity, 0.0, 0.0, 0.0, 0.0)
-
+    sales_by_book = np.zeros((3, *shape))
+    net_cash = _net_cash(inp)
+    long_flow_share = cal["long_end_share_of_flows"]
+    fed_long = cal["fed_long_share"]
+    layoff_rate = inp.value("dealer_layoff_rate_per_day")
+    segment_of_book = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])  # (2, 3): basis, other -> 2-10y
+    _record(out, 0, state, inp, np.zeros((3, *shape)), np.zeros(shape), np.zeros(shape), np.full(shape, cal["calm_utilization"]))
     for t in range(1, t_len):
-        sigma_ratio = sigma / sigma0
-        stress_dealers, stress_funds = capped_funding_stress(funding[t], rp)
-        margins = margin_rates(rp, cal, draws, sigma_ratio, stress_funds)
-        required = required_per_dollar(rp, np.stack([margins[b] for b in BOOKS]))
-        required_total = (positions * required).sum(axis=0)
-        total = np.maximum(positions.sum(axis=0), 1e-9)
-
-        # 1. Deleveraging: volatility targeting (partial adjustment on smoothed volatility),
-        # margin calls and the leverage cap; the largest need wins, at a bounded daily pace.
-        # Hedged RV books carry spread risk, not outright rate risk: funds target the volatility the
-        # dislocation adds (sigma0 + eta |change in d|), not the fundamental repricing.
-        sigma_smooth = smooth * sigma_smooth + (1.0 - smooth) * spread_sigma
-        vol_target = position0_total * (sigma0 / sigma_smooth) ** v("derisking_vol_elasticity")
-        vol_sales = v("derisking_speed_per_day") * np.maximum(total - vol_target, 0.0)
-        short_of_margin = equity < required_total * (1.0 + v("min_buffer_ratio"))
-        target = np.maximum(equity, 0.0) / np.maximum(required_total * (1.0 + v("target_buffer_ratio")), 1e-12)
-        margin_sales = np.where(short_of_margin, total * np.clip(1.0 - target, 0.0, 1.0), 0.0)
-        cap_sales = total * (1.0 - _cap_scale(rp, equity, total, equity_cum, equity0, t, averaged_cap))
-        needed = np.maximum(np.maximum(vol_sales, margin_sales), cap_sales)
-        to_sell = np.minimum(needed, v("max_sale_share_per_day") * total)
-        # Funds sell first the books whose margins rose most and that lost most.
-        stress = np.maximum(required - required0 + cumulative_loss / np.maximum(positions, 1e-9), 0.0) + 0.002
-        weights = positions * stress
-        sales = np.minimum(positions, to_sell * weights / np.maximum(weights.sum(axis=0), 1e-12))
-        positions = positions - sales
-
-        # 2. Funds that still cannot meet margin fail; lenders or the CCP liquidate.
-        required_after = (positions * required).sum(axis=0)
-        solvent = np.maximum(equity, 0.0) / np.maximum(required_after, 1e-9)
-        fail_share = np.where(required_after > 1e-9, np.clip(1.0 - solvent, 0.0, 1.0), 0.0)
-        failed_cash = fail_share * (positions * net_cash).sum(axis=0)
-        positions = positions * (1.0 - fail_share)
-        equity = equity * (1.0 - fail_share)
-        queue_bilateral = queue_bilateral + failed_cash * (1.0 - rp.repo_cleared_share)
-        queue_ccp = queue_ccp + failed_cash * rp.repo_cleared_share
-        liq_bilateral = queue_bilateral * liquidation_rates[0]
-        liq_ccp = queue_ccp * liquidation_rates[1]
-
-        # 3. Fed purchases: rule on lagged dislocation, or the historical schedule.
-        lag_idx = np.maximum(t - rp.fed_lag_days[:, 0], 0)
-        lagged = dislocation_hist[lag_idx, regime_idx]
-        rule = np.minimum(rp.fed_max_pace, rp.fed_slope * np.maximum(lagged - rp.fed_threshold_bp, 0.0))
-        fed = schedule[:, t][:, None] + rp.fed_rule_on * rule
-
-        # 4. Market clearing: dealers, value buyers and laid-off inventory absorb net sales.
-        rv_sales = (sales * net_cash).sum(axis=0)
-        exo = {s: flows[s][:, t] for s in EXOGENOUS_SECTORS}
-        gross = rv_sales + liq_bilateral + liq_ccp + sum(exo.values())
-        layoff = v("dealer_layoff_rate_per_day") * np.maximum(inventory - inventory0, 0.0)
-        relief_on = (t >= rp.relief_day).astype(float)
-        capacity = capacity_calm * (1.0 + rp.relief_gain * relief_on) * (
-            1.0 - cal["funding_capacity_drag_per_bp"] * stress_dealers
-        )
-        # Dislocation is measured against calm utilization at today's policy capacity, so a rule
-        # change alone (e.g. the 1 Apr 2020 exclusion) moves nothing without a shock.
-        policy_capacity = capacity_calm * (1.0 + rp.relief_gain * relief_on)
-        u_ref = inventory0 / policy_capacity
-        odds_ref = u_ref / (1.0 - u_ref)
-        u_ref_hist[t] = u_ref
-        absorb_max = capacity * u_limit - inventory0 + vb_slope * (odds_limit - odds_ref)
-        wanted = absorbed + gross - fed - layoff
-        unabsorbed = np.clip(wanted - absorb_max, 0.0, gross)
-        executed = np.where(gross > 1e-12, 1.0 - unabsorbed / np.maximum(gross, 1e-12), 1.0)
-        broken |= unabsorbed > 1e-9
-        # Sales the market could not take stay with their sellers.
-        positions = positions + sales * (1.0 - executed)
-        sales = sales * executed
-        rv_sales = rv_sales * executed
-        liq_bilateral, liq_ccp = liq_bilateral * executed, liq_ccp * executed
-        queue_bilateral, queue_ccp = queue_bilateral - liq_bilateral, queue_ccp - liq_ccp
-        absorbed = absorbed + gross * executed - fed - layoff
-        # Fed purchases beyond what dealers and value buyers took on are sold by end investors
-        # at calm prices: dealers do not go below their calm inventory.
+        stress_dealers = funding_dealers[:, t][:, None]
+        stress_funds = funding_funds[:, t][:, None]
+        required = required_per_dollar(inp, state, stress_funds)
+        sales = deleverage(inp, state, required, t)
+        _, liquidated = fail_and_liquidate(inp, state, required)
+        rv_sales = sales * net_cash + liquidated  # (3, R, P) net cash sales
+        exogenous = {s: np.broadcast_to(inp.flows[s][:, t], shape) for s in EXOGENOUS_SECTORS}
+        exo_total = sum(exogenous.values())
+        gross = np.einsum("sb,brp->srp", segment_of_book, rv_sales)
+        gross = gross + np.stack([exo_total * (1.0 - long_flow_share), exo_total * long_flow_share])
+        layoff = layoff_rate * np.maximum(state.inventory - inp.inventory0, 0.0)
+        absorbed = state.absorbed + gross - layoff
+        capacity, policy_capacity = capacities(inp, state, t, stress_dealers)
+        fed = fed_purchases(inp, state, t, absorbed, capacity, policy_capacity)
+        absorbed = absorbed - fed[None] * np.array([1.0 - fed_long, fed_long])[:, None, None]
+        # Fed purchases beyond what dealers and value buyers took on are sold by end investors at
+        # calm prices: the market does not trade below its calm holdings.
         sold_to_fed = np.maximum(-absorbed, 0.0)
         absorbed = absorbed + sold_to_fed
-        u = _solve_utilization(capacity, absorbed + inventory0 + vb_slope * odds_ref, vb_slope)
-        u = np.minimum(u, u_limit)
-        broken |= u >= u_limit - 1e-9
-        new_inventory = capacity * u
-        new_value = absorbed - (new_inventory - inventory0)
-        new_dislocation = slope * (u / (1.0 - u) - odds_ref)
-
-        # 5. Prices, losses, volatility feedback.
-        change = new_dislocation - dislocation
-        losses = positions * betas * change * durations / 1e4
-        loss_total = losses.sum(axis=0)
-        borrowed = (positions * (1.0 - required)).sum(axis=0)
-        funding_cost = borrowed * stress_funds / 1e4 / 360.0
-        equity = equity - loss_total - funding_cost
-        cumulative_loss = cumulative_loss + losses
-        sales_by_book = sales_by_book + sales * net_cash
-        spread_sigma = sigma0 + v("volatility_feedback") * np.abs(change)
-        sigma = sigma_exog[:, t] + (spread_sigma - sigma0)
-        required_now = (positions * required).sum(axis=0)
-        margin_calls = np.maximum(required_now - required_prev, 0.0) + np.maximum(loss_total, 0.0)
-        required_prev = required_now
-
-        rv_total_sales = rv_sales + liq_bilateral + liq_ccp
-        flows_out["rv_funds"][t] = -rv_total_sales
+        old_dislocation, old_basis = state.dislocation, state.basis
+        old_inventory, old_value = state.inventory, state.value_holdings
+        clear_market(inp, state, absorbed, capacity, policy_capacity)
+        relief_on = (t >= rp.relief_day).astype(float)
+        gain = (1.0 + rp.netting_gain) * (1.0 + rp.relief_gain * relief_on) - 1.0
+        state.basis = basis_widening(inp, state, gain, stress_funds)
+        losses = reprice(inp, state, t, old_dislocation, old_basis, required, stress_funds)
+        required_now = required * state.positions
+        margin_calls = np.maximum(required_now - state.required * state.positions, 0.0).sum(axis=0) + np.maximum(
+            losses, 0.0
+        ).sum(axis=0)
+        state.required = required
+        state.dislocation_history[t] = state.dislocation[0]
+        if state.equity_cumsum.shape[0]:
+            state.equity_cumsum[t + 1] = state.equity_cumsum[t] + np.maximum(state.equity, 0.0)
+        sales_by_book += rv_sales
+        flows_out["rv_funds"][t] = -rv_sales.sum(axis=0)
         for s in EXOGENOUS_SECTORS:
-            flows_out[s][t] = -exo[s] * executed
+            flows_out[s][t] = -exogenous[s]
         flows_out["fed"][t] = fed
-        flows_out["dealers"][t] = new_inventory - inventory
-        flows_out["value_buyers"][t] = new_value - value_holdings + layoff - sold_to_fed
-        inventory, value_holdings, dislocation = new_inventory, new_value, new_dislocation
-        dislocation_hist[t] = dislocation
-        total_now = positions.sum(axis=0)
-        equity_cum[t + 1] = equity_cum[t] + equity
-        _record_day(
-            out, t, fundamental[:, t], dislocation, u, sigma, total_now, equity, rv_total_sales, margin_calls, fed,
-            cal["basis_funding_beta"] * stress_funds,
-        )
+        flows_out["dealers"][t] = (state.inventory - old_inventory).sum(axis=0)
+        flows_out["value_buyers"][t] = (state.value_holdings - old_value + layoff - sold_to_fed).sum(axis=0)
+        u_ref = inp.inventory0[0] / policy_capacity[0]
+        _record(out, t, state, inp, rv_sales, margin_calls, fed, u_ref)
 
-    _derive_series(out, cal, v, u_ref_hist)
-    sales_by_book = {b: sales_by_book[i] for i, b in enumerate(BOOKS)}
-    # Consumers index (regime, path, day): views, no copies.
-    series = {k: np.moveaxis(a, 0, -1) for k, a in out.items()}
-    flows = {k: np.moveaxis(a, 0, -1) for k, a in flows_out.items()}
-    return StressOutput(series, sales_by_book, flows, broken)
+    series = _derive_series(out, inp)
+    return StressOutput(
+        series={k: np.moveaxis(a, 0, -1) for k, a in series.items()},
+        sales_by_book_usd_bn={b: sales_by_book[i] for i, b in enumerate(BOOKS)},
+        net_purchases_usd_bn={k: np.moveaxis(a, 0, -1) for k, a in flows_out.items()},
+        reference_utilization=np.moveaxis(out["reference_utilization"], 0, -1),
+    )
 
 
-def _cap_scale(
-    rp: RegimeParams,
-    equity: np.ndarray,
-    total: np.ndarray,
-    equity_cum: np.ndarray,
-    equity0: np.ndarray,
+def _record(
+    out: dict[str, np.ndarray],
     t: int,
-    averaged_cap: bool,
-) -> np.ndarray:
-    """Position scale the leverage cap allows today (1 = no constraint).
-
-    daily: position <= cap x today's equity. averaged: position <= cap x the trailing mean of
-    equity over the window (days before day 0 at calm equity), so a loss counts gradually and is
-    never paid back. released: no constraint in stress.
-    """
-    if not np.any(rp.cap_on > 0):
-        return np.ones_like(equity)
-    safe_equity = np.maximum(equity, 1e-9)
-    daily = np.minimum(1.0, rp.cap_x * safe_equity / total)
-    averaged = daily
-    if averaged_cap:
-        window = rp.cap_window_days[:, 0]
-        start = np.maximum(t - window + 1, 0)
-        regimes = np.arange(len(window))
-        previous = equity_cum[t][regimes] - equity_cum[start, regimes]
-        missing = np.maximum(window - 1 - (t - start), 0)[:, None]
-        mean_equity = (previous + missing * equity0 + safe_equity) / window[:, None]
-        averaged = np.minimum(1.0, rp.cap_x * np.maximum(mean_equity, 1e-9) / total)
-    scale = np.select([rp.cap_mode == 0, rp.cap_mode == 1], [daily, averaged], default=1.0)
-    return np.where(rp.cap_on > 0, scale, 1.0)
-
-
-def _record_day(out, t, fundamental, dislocation, u, sigma, total, equity, rv_sales, margin_calls, fed, basis_extra) -> None:
-    """Store day t of the state; derived series are computed once after the loop."""
-    out["fundamental_10y_change_bp"][t] = fundamental
-    out["dislocation_bp"][t] = dislocation
-    out["dealer_utilization_pct"][t] = u
-    out["volatility_bp_per_day"][t] = sigma
-    out["rv_positions_usd_bn"][t] = total
-    out["fund_equity_usd_bn"][t] = equity
-    out["forced_sales_usd_bn"][t] = rv_sales
+    state: StressState,
+    inp: RunInputs,
+    rv_sales: np.ndarray,
+    margin_calls: np.ndarray,
+    fed: np.ndarray,
+    u_ref: np.ndarray,
+) -> None:
+    """Store day t of the state; prices and depth are derived once after the loop."""
+    out["dislocation_bp"][t] = state.dislocation[0]
+    out["long_dislocation_bp"][t] = state.dislocation[1]
+    out["dealer_utilization_pct"][t] = state.utilization[0]
+    out["dealer_long_utilization_pct"][t] = state.utilization[1]
+    out["dealer_inventory_usd_bn"][t] = (state.inventory - inp.inventory0).sum(axis=0)
+    out["basis_widening_bp"][t] = state.basis
+    out["fund_equity_usd_bn"][t] = state.equity.sum(axis=0)
+    out["rv_positions_usd_bn"][t] = state.positions.sum(axis=0)
+    out["gross_notional_usd_bn"][t] = (_GROSS * state.positions).sum(axis=0)
+    out["forced_sales_usd_bn"][t] = rv_sales.sum(axis=0)
     out["margin_calls_usd_bn"][t] = margin_calls
     out["fed_purchases_usd_bn"][t] = fed
-    out["basis_widening_bp"][t] = basis_extra
+    out["volatility_bp_per_day"][t] = state.sigma[0]
+    out["reference_utilization"][t] = u_ref
 
 
-def _derive_series(out: dict[str, np.ndarray], cal: Calibration, v, u_ref: np.ndarray) -> None:
-    """Prices, depth and leverage from the stored state, vectorized over days."""
-    dislocation = out["dislocation_bp"]
+def _derive_series(out: dict[str, np.ndarray], inp: RunInputs) -> dict[str, np.ndarray]:
+    """Prices, depth and leverage from the stored state, vectorized over days (time-major)."""
+    cal = inp.cal
+    fundamental = np.moveaxis(inp.fundamental, -1, 1)  # (2, T+1, P)
     u = out["dealer_utilization_pct"]
-    out["yield_10y_change_bp"][:] = out["fundamental_10y_change_bp"] + dislocation
-    depth = (
-        cal["calm_depth_usd_mn"]
-        * (cal["calm_volatility_bp_per_day"] / out["volatility_bp_per_day"]) ** cal["depth_volatility_elasticity"]
-        * ((1.0 - u) / (1.0 - u_ref)) ** cal["depth_utilization_exponent"]
-    )
-    out["market_depth_usd_mn"][:] = np.maximum(depth, cal["depth_floor_usd_mn"])
-    out["dealer_utilization_pct"][:] = 100.0 * u
-    out["basis_widening_bp"][:] = v("basis_dislocation_beta") * dislocation + out["basis_widening_bp"]
-    out["swap_spread_30y_bp"][:] = cal["calm_swap_spread_30y_bp"] - v("swap_spread_dislocation_beta") * dislocation
+    sigma = out["volatility_bp_per_day"]
+    # Depth follows volatility and, beyond it, utilization: D0 (s0/s)^beta ((1-u)/(1-u_ref))^alpha,
+    # written with one exp of logs (two powers over the whole history otherwise dominate the cost).
+    log_depth = cal["depth_volatility_elasticity"] * np.log(cal["calm_volatility_bp_per_day"] / sigma) + cal[
+        "depth_utilization_exponent"
+    ] * np.log((1.0 - u) / (1.0 - out["reference_utilization"]))
+    depth = np.maximum(cal["calm_depth_usd_mn"] * np.exp(log_depth), cal["depth_floor_usd_mn"])
     equity = out["fund_equity_usd_bn"]
-    out["fund_leverage_x"][:] = np.where(equity > 1e-9, out["rv_positions_usd_bn"] / np.maximum(equity, 1e-9), 0.0)
+    leverage = np.where(equity > 1e-9, out["gross_notional_usd_bn"] / np.maximum(equity, 1e-9), 0.0)
+    series = {
+        "yield_10y_change_bp": fundamental[0][:, None, :] + out["dislocation_bp"],
+        "fundamental_10y_change_bp": np.broadcast_to(fundamental[0][:, None, :], u.shape).copy(),
+        "dislocation_bp": out["dislocation_bp"],
+        "yield_30y_change_bp": fundamental[1][:, None, :] + out["long_dislocation_bp"],
+        "long_dislocation_bp": out["long_dislocation_bp"],
+        "market_depth_usd_mn": depth,
+        "dealer_utilization_pct": 100.0 * u,
+        "dealer_long_utilization_pct": 100.0 * out["dealer_long_utilization_pct"],
+        "dealer_inventory_usd_bn": out["dealer_inventory_usd_bn"],
+        "basis_widening_bp": out["basis_widening_bp"],
+        "swap_spread_30y_bp": cal["calm_swap_spread_30y_bp"] - out["long_dislocation_bp"],
+        "fund_leverage_x": leverage,
+        "fund_equity_usd_bn": equity,
+        "rv_positions_usd_bn": out["rv_positions_usd_bn"],
+        "forced_sales_usd_bn": out["forced_sales_usd_bn"],
+        "margin_calls_usd_bn": out["margin_calls_usd_bn"],
+        "fed_purchases_usd_bn": out["fed_purchases_usd_bn"],
+        "volatility_bp_per_day": sigma,
+    }
+    assert set(series) == set(SERIES)
+    return series

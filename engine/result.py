@@ -12,7 +12,15 @@ from engine.scenario import Scenario
 from engine.transmission import BOOKS
 from policy import PolicyRegime
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# What each schema version changed, for readers of older files (also in README "Contracts").
+SCHEMA_CHANGES: dict[int, str] = {
+    1: "model 0.1: one dislocation factor; broken_market_probability_pct = utilization reached its cap",
+    2: "model 2.0: separate basis, swap-spread and off-the-run channels; broken_market_probability_pct "
+    "now means a breakdown beyond anything observed (dislocation >= 100bp or depth < $10mn) and "
+    "dysfunction_probability_pct is new; calm_* costs priced through intermediation spreads; "
+    "leverage is gross notional / net assets; new metrics and series are listed in METRICS and SERIES",
+}
 STATS = ("p5", "p50", "p95")
 _QUANTILES = (5.0, 50.0, 95.0)
 
@@ -33,7 +41,13 @@ class Result:
     series: dict[str, np.ndarray]  # (R, P, T+1)
     sales_by_book_usd_bn: dict[str, np.ndarray]  # (R, P)
     net_purchases_usd_bn: dict[str, np.ndarray]  # (R, P, T+1), daily
-    broken: np.ndarray  # (R, P)
+    dysfunction: np.ndarray  # (R, P, T+1) bool: dysfunctional day
+    breakdown: np.ndarray  # (R, P, T+1) bool: day beyond anything observed
+
+    @property
+    def broken(self) -> np.ndarray:
+        """(R, P) bool: the path breaks down on at least one day."""
+        return self.breakdown.any(axis=-1)
 
     @property
     def regime_names(self) -> list[str]:
@@ -96,6 +110,16 @@ class Result:
             frames.append(self._daily_frame({"series": name, "label": SERIES[name]}, bands))
         return pd.concat(frames, ignore_index=True)
 
+    def functioning_frame(self) -> pd.DataFrame:
+        """Share of paths dysfunctional and broken down on each day: regime, day, date, two columns in %."""
+        return self._daily_frame(
+            {},
+            {
+                "dysfunction_share_pct": 100.0 * self.dysfunction.mean(axis=1),
+                "breakdown_share_pct": 100.0 * self.breakdown.mean(axis=1),
+            },
+        )
+
     def holdings_frame(self) -> pd.DataFrame:
         """Mean cumulative net purchases by sector and day ($bn); sectors sum to zero each day."""
         frames = [
@@ -119,6 +143,7 @@ class Result:
                 "net_purchases_usd_bn": {
                     s: float(self.net_purchases_usd_bn[s][i].sum(axis=-1).mean()) for s in SECTORS
                 },
+                "dysfunction_share_by_day_pct": [float(x) for x in 100.0 * self.dysfunction[i].mean(axis=0)],
             }
             if series:
                 entry["series"] = {
@@ -134,6 +159,7 @@ class Result:
             "schema_version": SCHEMA_VERSION,
             "model_version": self.model_version,
             "scenario": self.scenario.name,
+            "fundamental_mode": self.scenario.fundamental.mode,
             "seed": self.seed,
             "paths": self.paths,
             "days": self.days,

@@ -16,6 +16,7 @@ import pandas as pd
 from pandas.tseries.holiday import USFederalHolidayCalendar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from engine.calibration import Era
 from engine.errors import InputError
 from policy.spec import describe_validation_error
 
@@ -47,14 +48,33 @@ class Flow(_Strict):
         return self
 
 
-class Fundamental(_Strict):
-    """The part of the 10y move not due to market structure, in bp from day 0."""
+FundamentalMode = Literal["observed_share", "proxy_beta", "points"]
+FUNDAMENTAL_MODES: tuple[str, ...] = ("observed_share", "proxy_beta", "points")
 
-    mode: Literal["observed_share", "points"]
+
+class Fundamental(_Strict):
+    """The part of the 10y (and 30y) move not due to market structure, in bp from day 0.
+
+    `mode` chooses how it is built:
+    - observed_share: a share (sampled in [share_low, share_high]) of the observed DGS10 and DGS30
+      moves, so the yield path is partly an input;
+    - proxy_beta: the observed move of `proxy_series` (default the 2y, DGS2) times a beta of daily
+      10y (and 30y) changes on it, estimated by OLS over `proxy_window_days` trading days ending
+      `proxy_gap_days` before day 0; the 10y path is then wholly the model's output;
+    - points: given [day, bp] points for the 10y (forward scenarios), and `long_points` for the 30y
+      (default: the 10y points).
+    A historical scenario may carry the settings of both observed modes; `mode` picks one.
+    """
+
+    mode: FundamentalMode
     share: float = Field(default=0.0, ge=0, le=1)
     share_low: float = Field(default=0.0, ge=0, le=1)
     share_high: float = Field(default=0.0, ge=0, le=1)
+    proxy_series: Literal["dgs2_pct", "dgs5_pct"] = "dgs2_pct"
+    proxy_window_days: int = Field(default=250, ge=40, le=1000)
+    proxy_gap_days: int = Field(default=20, ge=0, le=250)
     points: tuple[tuple[int, float], ...] = ()
+    long_points: tuple[tuple[int, float], ...] = ()
     source: str = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -63,6 +83,8 @@ class Fundamental(_Strict):
             raise ValueError("share must lie within [share_low, share_high]")
         if self.mode == "points":
             _check_points(self.points, -500, 500)
+        if self.long_points:
+            _check_points(self.long_points, -500, 500)
         return self
 
 
@@ -93,7 +115,7 @@ class Scenario(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     title: str = Field(min_length=1, max_length=80)
     kind: Literal["historical", "forward"]
-    era: Literal["2020", "2025"]
+    era: Era
     day0: dt.date
     default_days: int = Field(ge=1, le=MAX_DAYS)
     regime: str = Field(description="Preset used when no regime is given")
@@ -107,7 +129,7 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _history_needed(self) -> "Scenario":
-        needs = self.fundamental.mode == "observed_share" or self.funding_stress.mode == "observed"
+        needs = self.fundamental.mode != "points" or self.funding_stress.mode == "observed"
         if needs and not self.history:
             raise ValueError("history: required when a path is observed")
         return self
@@ -124,12 +146,31 @@ def _check_points(points: tuple[tuple[int, float], ...], lo: float, hi: float) -
 
 
 @dataclass(frozen=True)
+class ProxyBeta:
+    """OLS of daily 10y (or 30y) changes on the proxy's daily changes before the episode."""
+
+    beta: float
+    standard_error: float
+    r_squared: float
+    observations: int
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+
+@dataclass(frozen=True)
 class ShockPaths:
-    """Daily exogenous inputs for days 0..T (index = trading day), before the shock scale."""
+    """Daily exogenous inputs for days 0..T (index = trading day), before the shock scale.
+
+    Fundamental paths are given per segment (0 = the 10y, 1 = the 30y) in one of three forms:
+    observed moves (to be multiplied by a sampled share), a proxy move with betas, or points.
+    """
 
     dates: pd.DatetimeIndex
-    observed_move_bp: np.ndarray | None  # DGS10 change from day 0 (historical scenarios)
-    fundamental_points_bp: np.ndarray | None  # forward scenarios: fundamental path itself
+    mode: str
+    observed_move_bp: np.ndarray | None  # (2, T+1) DGS10 and DGS30 changes from day 0
+    proxy_move_bp: np.ndarray | None  # (T+1,) change of the proxy series from day 0
+    proxy_betas: tuple[ProxyBeta, ProxyBeta] | None  # 10y and 30y on the proxy
+    fundamental_points_bp: np.ndarray | None  # (2, T+1) forward scenarios
     funding_stress_bp: np.ndarray
     flows_usd_bn: dict[str, np.ndarray]  # sector -> daily sales, day 0 = 0
 
@@ -169,24 +210,71 @@ def _interpolate(points: tuple[tuple[int, float], ...], days: int) -> np.ndarray
 
 
 def _observed_funding_stress(frame: pd.DataFrame, dates: pd.DatetimeIndex) -> np.ndarray:
-    spread_bp = (frame["sofr_pct"] - frame["policy_rate_pct"]) * 100.0
+    spread_bp = (frame["sofr_pct"].ffill() - frame["policy_rate_pct"]) * 100.0
     calm = spread_bp.loc[: dates[0]].tail(20).mean()
     excess = (spread_bp - calm).clip(lower=0.0).reindex(dates).ffill().fillna(0.0)
     return excess.to_numpy(dtype=float, copy=True)
+
+
+def proxy_beta(frame: pd.DataFrame, target: str, fundamental: Fundamental, day0: pd.Timestamp) -> ProxyBeta:
+    """Beta of daily `target` changes on the proxy's, over the window ending before day 0."""
+    before = frame.loc[frame.index < day0, [target, fundamental.proxy_series]].dropna()
+    changes = before.diff().dropna() * 100.0
+    if fundamental.proxy_gap_days:
+        changes = changes.iloc[: -fundamental.proxy_gap_days]
+    changes = changes.iloc[-fundamental.proxy_window_days :]
+    if len(changes) < 40:
+        raise InputError(f"fundamental.proxy_window_days: only {len(changes)} days of history before day 0; allowed: at least 40")
+    x = changes[fundamental.proxy_series].to_numpy()
+    y = changes[target].to_numpy()
+    x_c, y_c = x - x.mean(), y - y.mean()
+    beta = float(x_c @ y_c / (x_c @ x_c))
+    residual = y_c - beta * x_c
+    n = len(x)
+    se = float(np.sqrt(residual @ residual / (n - 2) / (x_c @ x_c)))
+    r2 = float(1.0 - residual @ residual / (y_c @ y_c))
+    return ProxyBeta(beta, se, r2, n, changes.index[0], changes.index[-1])
+
+
+def with_fundamental_mode(scenario: Scenario, mode: str | None) -> Scenario:
+    """The scenario with its fundamental path built another way (None keeps its own)."""
+    if mode is None or mode == scenario.fundamental.mode:
+        return scenario
+    if mode not in FUNDAMENTAL_MODES:
+        raise InputError(f"fundamental_mode: '{mode}'; allowed: {', '.join(FUNDAMENTAL_MODES)}")
+    if (mode == "points") != (scenario.fundamental.mode == "points"):
+        kind = "forward scenarios (given points)" if mode == "points" else "historical scenarios (observed data)"
+        raise InputError(f"fundamental_mode: '{mode}' applies only to {kind}; {scenario.name} is {scenario.kind}")
+    try:
+        fundamental = Fundamental.model_validate(scenario.fundamental.model_dump() | {"mode": mode})
+    except ValidationError as err:
+        raise InputError(f"fundamental: {describe_validation_error(err)}") from None
+    return scenario.model_copy(update={"fundamental": fundamental})
 
 
 def shock_paths(scenario: Scenario, days: int) -> ShockPaths:
     """Daily exogenous paths for `days` trading days after day 0."""
     dates = _calendar(scenario, days)
     frame = history_frame(scenario)
-    observed = None
-    points = None
-    if scenario.fundamental.mode == "observed_share":
-        assert frame is not None
-        dgs10 = frame["dgs10_pct"].reindex(dates).ffill()
-        observed = ((dgs10 - dgs10.iloc[0]) * 100.0).to_numpy(dtype=float)
+    fundamental = scenario.fundamental
+    observed = proxy = betas = points = None
+    if fundamental.mode == "points":
+        ten = _interpolate(fundamental.points, days)
+        thirty = _interpolate(fundamental.long_points, days) if fundamental.long_points else ten
+        points = np.stack([ten, thirty])
     else:
-        points = _interpolate(scenario.fundamental.points, days)
+        assert frame is not None
+        window = frame.reindex(dates).ffill()
+        moves = [(window[c] - window[c].iloc[0]).to_numpy(dtype=float) * 100.0 for c in ("dgs10_pct", "dgs30_pct")]
+        observed = np.stack(moves)
+        if fundamental.mode == "proxy_beta":
+            series = window[fundamental.proxy_series]
+            proxy = (series - series.iloc[0]).to_numpy(dtype=float) * 100.0
+            day0 = pd.Timestamp(scenario.day0)
+            betas = (
+                proxy_beta(frame, "dgs10_pct", fundamental, day0),
+                proxy_beta(frame, "dgs30_pct", fundamental, day0),
+            )
     if scenario.funding_stress.mode == "observed":
         assert frame is not None
         funding = _observed_funding_stress(frame, dates)
@@ -200,7 +288,7 @@ def shock_paths(scenario: Scenario, days: int) -> ShockPaths:
             continue
         span = flow.end_day - flow.start_day + 1
         flows[flow.sector][start : end + 1] += flow.total_usd_bn / span
-    return ShockPaths(dates, observed, points, funding, flows)
+    return ShockPaths(dates, fundamental.mode, observed, proxy, betas, points, funding, flows)
 
 
 def _parse_scenario(raw: bytes, origin: str) -> Scenario:

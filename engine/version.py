@@ -1,3 +1,3 @@
 """Model version: bump on any change that moves results."""
 
-MODEL_VERSION = "0.1.0"
+MODEL_VERSION = "2.0.0"

@@ -41,7 +41,8 @@ _CHANGES: dict[str, tuple[str, dict[str, object]]] = {
         {"dealer_rule.enabled": True},
     ),
     "leverage_cap": (
-        "Status quo plus a 12x leverage cap on RV funds, enforced on a 20-day average.",
+        "Status quo plus a cap of 20x gross notional exposure per dollar of net assets (Form PF "
+        "measure) on the RV funds it covers, enforced on a 20-day average.",
         {"leverage_cap.enabled": True, "leverage_cap.enforcement": "averaged"},
     ),
     "all_guardrails": (
@@ -52,6 +53,21 @@ _CHANGES: dict[str, tuple[str, dict[str, object]]] = {
             "dealer_rule.enabled": True,
             "leverage_cap.enabled": True,
             "leverage_cap.enforcement": "averaged",
+        },
+    ),
+    "no_fed_backstop": (
+        "Status quo without the Fed's market-functioning backstop: no purchases, whatever happens.",
+        {"fed_backstop.enabled": False},
+    ),
+    "as_of_september_2019": (
+        "Rules as they were in September 2019: no clearing mandate, eSLR binding, no standing repo "
+        "facility (the Fed's ad hoc repo operations from 17 Sep are in the observed SOFR), no "
+        "backstop.",
+        {
+            "leverage_ratio_relief.enabled": False,
+            "leverage_ratio_relief.buffer_reduction_pp": 0.0,
+            "standing_repo.enabled": False,
+            "fed_backstop.enabled": False,
         },
     ),
     "as_of_march_2020": (
@@ -82,7 +98,7 @@ for _name, (_description, _changes) in _CHANGES.items():
     PRESETS[_name] = with_changes(STATUS_QUO, _changes, name=_name, description=_description)
 
 PRESET_DESCRIPTIONS: dict[str, str] = {name: r.description for name, r in PRESETS.items()}
-AS_IT_HAPPENED: tuple[str, ...] = ("as_of_march_2020", "as_of_april_2025")
+AS_IT_HAPPENED: tuple[str, ...] = ("as_of_september_2019", "as_of_march_2020", "as_of_april_2025")
 
 
 def preset_names() -> list[str]:

@@ -52,16 +52,18 @@ class ClearingRule(_Group):
         source="Final rule covers IDB and broker-dealer cash trades of FICC members; "
         "direct HF cash trades dropped (Debevoise; NatLawReview 2023)",
     )
-    margin_floor_pct: float = lever(
-        2.0,
-        label="Cleared repo margin floor",
+    haircut_floor_pct: float = lever(
+        0.0,
+        label="Regulatory haircut floor on cleared repo",
         unit="% of notional",
         ge=0,
         le=10,
         step=0.25,
-        description="Minimum initial margin on cleared repo, replacing zero-haircut bilateral repo.",
-        source="2% haircut floor discussed by SEC/FSOC (Bloomberg via Hedgeweek); "
-        "tri-party median haircut 2% (OFR pilot, May 2023)",
+        description="A minimum margin on cleared repo set by regulation, on top of the CCP's VaR "
+        "margin (the margin is the larger of the two). The SEC rule sets none: 0 means the CCP's "
+        "model alone sets the margin.",
+        source="SEC Rel. 34-99149 sets no haircut floor; a 2% floor was discussed by SEC/FSOC "
+        "officials (Bloomberg via Hedgeweek) and minimum haircuts by the FSB (2025)",
     )
     cross_margin_offset_pct: float = lever(
         0.0,
@@ -82,8 +84,9 @@ class ClearingRule(_Group):
         ge=0,
         le=100,
         step=5,
-        description="Share of the VaR margin's response to volatility that the CCP's "
-        "anti-procyclicality tools (buffers, stressed-period floors) remove.",
+        description="Share of the VaR margin's response to recent volatility that the CCP's "
+        "anti-procyclicality tools remove (0 = the margin follows recent volatility above its "
+        "long look-back level; 100 = it stays at the look-back level).",
         source="CPMI-IOSCO PFMI 6.e anti-procyclicality options; FICC VaR margin (OFR pilot brief)",
     )
 
@@ -116,8 +119,11 @@ class DealerRule(_Group):
         ge=5,
         le=100,
         step=1,
-        description="Largest gross position per dollar of equity that net-capital haircuts allow.",
-        source=RULE_15C3_1,
+        description="Largest cash Treasury position per dollar of net capital (trade-level leverage: "
+        "a 4% haircut allows 25x; hedge offsets under 15c3-1 are not modelled, so this is an upper "
+        "bound on the capital needed).",
+        source=RULE_15C3_1 + "; compare aggregate hedge-fund repo leverage of about 56x (553bn on "
+        "9.9bn, Banegas & Monin 2023)",
     )
     extra_buffer_pct: float = lever(
         25.0,
@@ -151,16 +157,29 @@ class LeverageCap(_Group):
         description="Funds may not hold more than the cap times their equity in RV positions.",
         source="Policy option (FSB Jul 2025 NBFI leverage recommendations); no US rule in force",
     )
-    max_leverage_x: float = lever(
-        12.0,
-        label="Maximum leverage",
-        unit="x equity",
+    max_gross_leverage_x: float = lever(
+        20.0,
+        label="Maximum gross leverage",
+        unit="x net assets (GNE/NAV)",
         ge=5,
         le=100,
         step=1,
-        description="Largest RV position per dollar of allocated equity.",
-        source="Fund-level: top-50 Treasury funds' gross/NAV about 7:1 (Banegas & Monin 2023); "
-        "model calm RV leverage about 14x; trade-level repo leverage 56x",
+        description="Largest gross notional exposure per dollar of net assets, as Form PF measures "
+        "it (both legs of a hedged trade count: cash, futures and swap notional).",
+        source="Form PF gross notional exposure / NAV, the OFR Hedge Fund Monitor's gross leverage; "
+        "policy option of the FSB NBFI leverage recommendations (Jul 2025); no US rule in force",
+    )
+    covered_share_pct: float = lever(
+        85.0,
+        label="Share of RV books covered",
+        unit="%",
+        ge=0,
+        le=100,
+        step=5,
+        description="Share of the relative-value books held by funds the cap applies to (e.g. large "
+        "Form PF filers); the rest, and part of what covered funds give up, stays outside the cap.",
+        source="Top-50 funds hold 85% of hedge funds' gross Treasury exposure (Banegas, Monin & "
+        "Petrasek 2021; 83% in Dec 2022, Banegas & Monin 2023)",
     )
     enforcement: Literal["daily", "averaged", "released"] = lever(
         "averaged",
@@ -272,29 +291,34 @@ class FedBackstop(_Group):
         True,
         label="Fed market-functioning backstop",
         unit="on/off",
-        description="The Fed buys Treasuries when the dislocation exceeds a threshold.",
-        source="FOMC 15 and 23 Mar 2020 statements; Logan & Hauser, BIS Markets Committee 2023",
+        description="The Fed buys Treasuries when the 10y cash dislocation exceeds a threshold, "
+        "and tapers rather than stops once it has started.",
+        source="FOMC 15 and 23 Mar 2020 statements (purchases 'to support smooth market "
+        "functioning'); Logan & Hauser, BIS Markets Committee 2023",
     )
     threshold_bp: float = lever(
-        35.0,
+        15.0,
         label="Dislocation threshold",
         unit="bp",
         ge=0,
         le=200,
         step=1,
-        description="Cash cheapening beyond fundamentals at which purchases start "
-        "(set above the April 2025 peak, when the Fed did not buy).",
-        source="Policy setting; April 2025 saw no purchases (Perli, 9 May 2025)",
+        description="10y cash cheapening beyond fundamentals (as seen the day the Fed decides) at "
+        "which purchases start. Drawn per path around this value (assumption "
+        "fed_threshold_deviation_bp): how the Fed would read the next episode is uncertain.",
+        source="Calibrated: run on March 2020 the rule first buys on 12-13 Mar, as the Fed did "
+        "(NY Fed schedule), and buys nothing in April 2025 or the placebo episodes",
     )
     slope_usd_bn_per_bp: float = lever(
-        4.0,
+        6.0,
         label="Purchase slope",
         unit="$bn/day per bp",
         ge=0,
         le=50,
         step=0.5,
         description="Daily purchases per bp of dislocation above the threshold.",
-        source="Policy setting; 2020 pace reached $75bn/day at about 20-40bp of dislocation",
+        source="Calibrated: on March 2020 the rule reaches about $75bn a day by 19 Mar, as the Fed "
+        "did (Bloomberg schedule table, V2)",
     )
     max_pace_usd_bn_per_day: float = lever(
         75.0,
@@ -307,14 +331,28 @@ class FedBackstop(_Group):
         source="Peak 2020 pace $75bn/day, 19 Mar to 1 Apr 2020 (Bloomberg schedule)",
     )
     lag_days: int = lever(
-        2,
+        1,
         label="Reaction lag",
         unit="trading days",
         ge=0,
         le=10,
         step=1,
-        description="Days between the dislocation and the purchases it triggers.",
-        source="2020: dysfunction from 9 Mar, purchases scaled up from 13-19 Mar",
+        description="Trading days between the dislocation the Fed sees and its purchases (0 = the "
+        "same day). Drawn per path around this value (assumption fed_lag_deviation_days).",
+        source="2020: dysfunction from 10-12 Mar, first larger purchases 12-13 Mar, $500bn "
+        "announced Sun 15 Mar (FOMC; NY Fed)",
+    )
+    persistence_pct: float = lever(
+        90.0,
+        label="Purchase persistence",
+        unit="% of yesterday's purchases",
+        ge=0,
+        le=100,
+        step=5,
+        description="Once buying, the Fed buys at least this share of the previous day's amount, "
+        "so purchases taper rather than stop when the dislocation falls (0 = purely rule-driven).",
+        source="2020 taper: $75bn/day to 1 Apr, then 60, 50, 30, 15, 10 over six weeks, about 90% "
+        "of the previous day's pace (Bloomberg schedule table, V2)",
     )
     purchase_schedule_usd_bn_per_day: tuple[float, ...] = Field(
         default=(),

@@ -1,0 +1,80 @@
+"""Market clearing: dealers and value buyers absorb the day's net sales at a price, by segment.
+
+Each dealer segment (intermediate 2-10y, long 10-30y) has a Treasury capacity: a leverage-ratio-
+bound part that netting and relief enlarge, and a VaR-bound part that shrinks as the volatility
+risk models see rises (`engine.transmission.dealer_capacity`). What dealers and value buyers have
+absorbed since day 0, A, clears at the utilization u that solves
+
+    K u - I0 + c (odds(u) - odds_ref) = A,   odds(u) = u / (1 - u),   c = value buyers' slope,
+
+and the dislocation (cash cheapening beyond fundamentals) is d = pi (odds(u) - odds_ref). Value
+buyers add holdings in proportion to d, so the market always clears, at a wider dislocation the
+more dealers are full (Duffie et al. 2023: illiquidity convex in dealer utilization). Value buyers
+are mean-variance investors: their demand per bp of dislocation falls with the variance they see,
+c_t = c_0 (sigma_0 / sigma_t)^k with k = `value_buyer_vol_elasticity` (2 for mean-variance demand),
+so the same sales move prices more in a volatile market. odds_ref is calm utilization at today's
+policy capacity, so a rule change alone moves nothing.
+"""
+
+import numpy as np
+
+from engine.state import RunInputs, StressState
+from engine.transmission import dealer_capacity
+
+_U_MAX = 1.0 - 1e-12
+
+
+def odds(u: np.ndarray) -> np.ndarray:
+    return u / (1.0 - u)
+
+
+def solve_utilization(capacity: np.ndarray, rhs: np.ndarray, slope: np.ndarray) -> np.ndarray:
+    """The root u in [0, 1) of capacity u + slope odds(u) = rhs (rhs >= 0): the smaller quadratic root."""
+    b = capacity + slope + rhs
+    disc = np.maximum(b * b - 4.0 * capacity * rhs, 0.0)
+    # Written as 2 rhs / (b + sqrt(disc)) to avoid cancellation when rhs is small.
+    u = 2.0 * rhs / np.maximum(b + np.sqrt(disc), 1e-300)
+    return np.clip(u, 0.0, _U_MAX)
+
+
+def capacities(inp: RunInputs, state: StressState, t: int, dealers_stress_bp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Today's dealer capacity per segment (2, R, P), and the policy capacity it is measured against.
+
+    The policy capacity is capacity under the day's rules at calm volatility and calm funding.
+    """
+    rp = inp.rp
+    relief_on = (t >= rp.relief_day).astype(float)
+    gain = (1.0 + rp.netting_gain) * (1.0 + rp.relief_gain * relief_on) - 1.0
+    risk_ratio = np.sqrt(state.risk_variance) / inp.sigma0
+    policy = dealer_capacity(inp.capacity_base, inp.balance_sheet_weight, gain, 1.0)
+    drag = 1.0 - inp.cal["funding_capacity_drag_per_bp"] * np.maximum(dealers_stress_bp, 0.0)
+    today = dealer_capacity(inp.capacity_base, inp.balance_sheet_weight, gain, risk_ratio) * drag
+    return today, policy
+
+
+def clear_market(
+    inp: RunInputs, state: StressState, absorbed: np.ndarray, capacity: np.ndarray, policy_capacity: np.ndarray
+) -> None:
+    """Set today's utilization, inventories, value holdings and dislocations of both segments."""
+    slope_bp = inp.value("dislocation_slope_bp")
+    u_ref = inp.inventory0 / policy_capacity
+    odds_ref = odds(u_ref)
+    c = value_buyer_slope(inp, state)
+    u = solve_utilization(capacity, absorbed + inp.inventory0 + c * odds_ref, c)
+    inventory = capacity * u
+    state.utilization = u
+    state.inventory = inventory
+    state.value_holdings = absorbed - (inventory - inp.inventory0)
+    state.absorbed = absorbed
+    state.dislocation = slope_bp * (odds(u) - odds_ref)
+
+
+def value_buyer_slope(inp: RunInputs, state: StressState) -> np.ndarray:
+    """(2, R, P) value buyers' $bn per unit of the utilization odds today (falls with risk variance)."""
+    ratio = inp.sigma0**2 / state.risk_variance
+    return inp.value_buyer_slope[:, None, :] * ratio ** (0.5 * inp.value("value_buyer_vol_elasticity"))
+
+
+def reference_utilization(inp: RunInputs, policy_capacity: np.ndarray) -> np.ndarray:
+    """Calm utilization at the day's policy capacity (2, R, P)."""
+    return inp.inventory0 / policy_capacity
