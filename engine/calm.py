@@ -1,10 +1,12 @@
 """Calm-period equilibrium: how large a book funds carry under a regime, and what it costs.
 
 Equity per dollar. Funds hold, per dollar of a book's cash leg, the capital a regime requires
-(market margin; net capital for funds under the dealer rule) plus free liquidity b. b is calibrated
-so that under the status-quo rules funds run the gross leverage Form PF measures
-(gross notional / net assets = `calm_gross_leverage_x`), and it is held fixed across regimes: a
-rule adds its capital requirement one for one. A leverage cap sets equity per dollar at least
+(market margin; net capital for funds under the dealer rule) plus free liquidity b against future
+margin calls. Margins are risk-based, so funds hold b in proportion to each book's status-quo margin
+(a riskier book carries more liquidity per dollar); the common ratio is set so that under the
+status-quo rules the books run the gross leverage Form PF measures (gross notional / net assets =
+`calm_gross_leverage_x`). b is held fixed across regimes: a rule adds its capital requirement one
+for one. A leverage cap sets equity per dollar at least
 gross notional / cap for the funds it covers.
 
 Coverage and leakage. The dealer rule and the cap cover the largest funds (nested shares of each
@@ -80,7 +82,10 @@ def calm_equilibrium(rp: RegimeParams, cal: Calibration, draws: Draws) -> CalmSt
     desired = np.stack([draws.value(f"rv_{b}_usd_bn") for b in BOOKS])[:, None, :]
     margin_sq = calm_margins(baseline, cal, draws)
     margin = calm_margins(rp, cal, draws)
-    buffer = np.maximum(_GROSS / draws.value("calm_gross_leverage_x") - margin_sq, 0.2 * margin_sq)
+    # Free liquidity in proportion to each book's margin, scaled to the calm gross leverage.
+    nav = (_GROSS * desired).sum(axis=0) / draws.value("calm_gross_leverage_x")
+    ratio = np.maximum(nav / (margin_sq * desired).sum(axis=0) - 1.0, 0.2)
+    buffer = ratio * margin_sq
     equity_sq = margin_sq + buffer
     net_capital = np.maximum(margin, (1.0 + rp.dealer_extra_buffer) / rp.dealer_leverage_limit_x)
     cap_floor = _GROSS / rp.cap_x

@@ -158,8 +158,7 @@ def run_inputs(
     inventory0 = cal["calm_utilization"] * policy0
     debt = cal["marketable_debt_usd_bn"]
     slope = draws.value("value_buyer_elasticity_usd_bn_per_bp_per_tn") * debt / 1000.0 * draws.value("dislocation_slope_bp")
-    bonds = cal["value_buyers_long_share"]
-    value_buyer_slope = np.stack([slope * (1.0 - bonds), slope * bonds])
+    value_buyer_slope = np.stack([slope, slope * draws.value("long_value_buyer_depth_ratio")])
     deviation = np.rint(draws.value("fed_lag_deviation_days")).astype(int)
     fed_lag = np.maximum(rp.fed_lag_days + deviation[None, :], 0)
     fed_threshold = np.maximum(rp.fed_threshold_bp + draws.value("fed_threshold_deviation_bp")[None, :], 0.0)

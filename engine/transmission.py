@@ -219,8 +219,8 @@ def margin_rates(
 ) -> np.ndarray:
     """Margin per dollar of each RV book, stacked (3, R, P) in BOOKS order, before the dealer rule.
 
-    `vol_ratio` is each segment's volatility over calm; `risk_vol_bp` the volatility risk models
-    see (an EWMA). Repo: a bilateral haircut that barely moves (as in 2020) on the uncleared share,
+    `vol_ratio` is the volatility margin models see over calm, per segment; `risk_vol_bp` that
+    volatility in bp/day (the CCP's VaR uses its level against the look-back). Repo: a bilateral haircut that barely moves (as in 2020) on the uncleared share,
     the CCP's VaR margin (at least the regulatory floor) on the cleared share. Hedge legs: futures
     initial margin (basis), swap initial margin (swap spread), short-leg margin (other RV), each
     rising with its segment's volatility (futures and short legs at theta, swaps at theta_swap).

@@ -9,11 +9,12 @@ absorbed since day 0, A, clears at the utilization u that solves
 
 and the dislocation (cash cheapening beyond fundamentals) is d = pi (odds(u) - odds_ref). Value
 buyers add holdings in proportion to d, so the market always clears, at a wider dislocation the
-more dealers are full (Duffie et al. 2023: illiquidity convex in dealer utilization). Value buyers
-are mean-variance investors: their demand per bp of dislocation falls with the variance they see,
-c_t = c_0 (sigma_0 / sigma_t)^k with k = `value_buyer_vol_elasticity` (2 for mean-variance demand),
-so the same sales move prices more in a volatile market. odds_ref is calm utilization at today's
-policy capacity, so a rule change alone moves nothing.
+more dealers are full (Duffie et al. 2023: illiquidity convex in dealer utilization). odds_ref is
+calm utilization at today's policy capacity, so a rule change alone moves nothing.
+
+The long end also cheapens with the 2-10y dislocation, by `long_end_comovement_beta`: dealers'
+balance-sheet cost is common to all maturities (He, Nagel & Song 2022: Treasury-OIS spreads turned
+positive across the curve in March 2020); its own term comes from the long segment's clearing.
 """
 
 import numpy as np
@@ -59,20 +60,16 @@ def clear_market(
     slope_bp = inp.value("dislocation_slope_bp")
     u_ref = inp.inventory0 / policy_capacity
     odds_ref = odds(u_ref)
-    c = value_buyer_slope(inp, state)
+    c = inp.value_buyer_slope[:, None, :]
     u = solve_utilization(capacity, absorbed + inp.inventory0 + c * odds_ref, c)
     inventory = capacity * u
     state.utilization = u
     state.inventory = inventory
     state.value_holdings = absorbed - (inventory - inp.inventory0)
     state.absorbed = absorbed
-    state.dislocation = slope_bp * (odds(u) - odds_ref)
-
-
-def value_buyer_slope(inp: RunInputs, state: StressState) -> np.ndarray:
-    """(2, R, P) value buyers' $bn per unit of the utilization odds today (falls with risk variance)."""
-    ratio = inp.sigma0**2 / state.risk_variance
-    return inp.value_buyer_slope[:, None, :] * ratio ** (0.5 * inp.value("value_buyer_vol_elasticity"))
+    own = slope_bp * (odds(u) - odds_ref)
+    comovement = inp.value("long_end_comovement_beta")
+    state.dislocation = np.stack([own[0], own[1] + comovement * own[0]])
 
 
 def reference_utilization(inp: RunInputs, policy_capacity: np.ndarray) -> np.ndarray:

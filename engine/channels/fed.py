@@ -10,7 +10,7 @@ threshold and the lag are drawn per path around the regime's settings (uncertain
 
 import numpy as np
 
-from engine.channels.clearing import odds, solve_utilization, value_buyer_slope
+from engine.channels.clearing import odds, solve_utilization
 from engine.state import RunInputs, StressState
 
 
@@ -28,19 +28,19 @@ def _rule_same_day(
     share = 1.0 - inp.cal["fed_long_share"]  # part of purchases in the intermediate segment
     slope_bp = inp.value("dislocation_slope_bp")
     k, cap, thr = rp.fed_slope, rp.fed_max_pace, inp.fed_threshold
-    K, i0, a = capacity[0], inp.inventory0[0], absorbed[0] - share * schedule
-    c = value_buyer_slope(inp, state)[0]
+    cap0, i0, a = capacity[0], inp.inventory0[0], absorbed[0] - share * schedule
+    c = inp.value_buyer_slope[0]
     odds_ref = odds(i0 / policy_capacity[0])
 
     def dislocation(purchases: np.ndarray) -> np.ndarray:
         net = np.maximum(a - share * purchases, 0.0)
-        u = solve_utilization(K, net + i0 + c * odds_ref, c)
+        u = solve_utilization(cap0, net + i0 + c * odds_ref, c)
         return slope_bp * (odds(u) - odds_ref)
 
     at_floor = dislocation(floor)
     # Interior: F = k (d(F) - thr) with d linear in odds(u): a quadratic with slope c + share k pi.
     c_joint = c + share * k * slope_bp
-    u = solve_utilization(K, np.maximum(a + i0 + c_joint * odds_ref + share * k * thr, 0.0), c_joint)
+    u = solve_utilization(cap0, np.maximum(a + i0 + c_joint * odds_ref + share * k * thr, 0.0), c_joint)
     interior = k * (slope_bp * (odds(u) - odds_ref) - thr)
     purchases = np.where(k * (at_floor - thr) <= floor, floor, np.minimum(interior, cap))
     return np.clip(purchases, floor, np.maximum(cap, floor))

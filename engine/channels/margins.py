@@ -7,12 +7,13 @@ from engine.transmission import dealer_rule_requirement, margin_rates
 
 
 def required_per_dollar(inp: RunInputs, state: StressState, funds_stress_bp: np.ndarray) -> np.ndarray:
-    """(3, R, P) required capital per dollar, from yesterday's volatility of each segment.
+    """(3, R, P) required capital per dollar, from the volatility margin models see (an EWMA).
 
-    Margins follow realized volatility (futures, swap and short-leg margins; bilateral haircuts)
-    and the volatility risk models see (the CCP's VaR margin, an EWMA).
+    Every margin model looks back over past volatility (the CCP's VaR, CME's futures margins with
+    their look-back, swap CCPs' long look-back), so a one-week spike moves margins less than weeks
+    of stress: margins follow the risk models' EWMA of each segment's volatility, as of yesterday.
     """
-    vol_ratio = state.sigma / inp.sigma0
     risk_vol = np.sqrt(state.risk_variance)
+    vol_ratio = risk_vol / inp.sigma0
     margin = margin_rates(inp.rp, inp.cal, inp.draws, (vol_ratio[0], vol_ratio[1]), (risk_vol[0], risk_vol[1]), funds_stress_bp)
     return dealer_rule_requirement(inp.rp, margin, inp.dealer_covered)
