@@ -15,7 +15,7 @@ import pandas as pd
 from engine.api import MAX_PATHS, resolve_regime, simulate
 from engine.errors import InputError
 from engine.metrics import METRICS
-from engine.scenario import MAX_DAYS, load_scenario, scenario_names
+from engine.scenario import FUNDAMENTAL_MODES, MAX_DAYS, load_scenario, scenario_names
 from policy import PRESET_DESCRIPTIONS, lever_specs, regime_to_json
 
 
@@ -67,10 +67,17 @@ def _parser() -> _Parser:
     run.add_argument("--days", type=_int_in("--days", 1, MAX_DAYS), default=None)
     run.add_argument("--seed", type=_int_in("--seed", 0, 2**32 - 1), default=0)
     run.add_argument("--series", action="store_true", help="add daily p5/p50/p95 paths (json)")
+    run.add_argument("--fundamental-mode", choices=FUNDAMENTAL_MODES[:2], default=None,
+                     help="historical scenarios: build the fundamental path from a share of the 10y (observed_share) "
+                     "or from the 2y with a pre-episode beta (proxy_beta); default: the scenario file's")
     run.add_argument("--format", **fmt)
-    back = sub.add_parser("backtest", help="model versus history, both episodes")
+    back = sub.add_parser("backtest", help="model versus history: March 2020 (tuned), April 2025 and placebos (tests)")
     back.add_argument("--paths", type=_int_in("--paths", 1, MAX_PATHS), default=2000)
     back.add_argument("--seed", type=_int_in("--seed", 0, 2**32 - 1), default=0)
+    back.add_argument("--fundamental-mode", choices=FUNDAMENTAL_MODES[:2], default=None)
+    back.add_argument("--view", choices=["targets", "inputs", "rmse", "paths", "compare-fundamental"], default="targets",
+                      help="targets: the scored table; inputs: what each episode takes from data; rmse: daily 10y "
+                      "path errors; paths: daily model vs observed 10y; compare-fundamental: both fundamental paths")
     back.add_argument("--format", **fmt)
     sens = sub.add_parser("sensitivity", help="backtest p50 with each tuned parameter at its range ends")
     sens.add_argument("--paths", type=_int_in("--paths", 1, MAX_PATHS), default=1000)
@@ -104,7 +111,7 @@ def _params(fmt: str) -> str:
 def _run(args: argparse.Namespace) -> str:
     result = simulate(
         args.scenario, args.regime or None, paths=args.paths, seed=args.seed,
-        shock_scale=args.shock_scale, days=args.days,
+        shock_scale=args.shock_scale, days=args.days, fundamental_mode=args.fundamental_mode,
     )
     if args.format == "json":
         return json.dumps(result.to_dict(series=args.series), indent=2)
@@ -115,18 +122,37 @@ def _run(args: argparse.Namespace) -> str:
     wide.index = [f"{m} ({METRICS[m].unit})" for m in wide.index]
     header = (
         f"scenario {result.scenario.name} | {result.paths} paths | {result.days} days | seed {result.seed}"
-        f" | shock scale {result.shock_scale:g}"
+        f" | shock scale {result.shock_scale:g} | fundamental {result.scenario.fundamental.mode}"
+        f" | model {result.model_version}"
     )
     with pd.option_context("display.width", 250, "display.max_columns", 50):
         return header + "\n" + wide.round(1).to_string()
 
 
 def _backtest(args: argparse.Namespace) -> str:
-    from engine.backtest import backtest  # heavy import only when asked
+    from engine.backtest import backtest, compare_fundamental_modes  # heavy import only when asked
 
-    table = backtest(paths=args.paths, seed=args.seed).table()
-    shown = table.drop(columns=["source"]) if args.format == "table" else table
-    return _emit(shown.round(1), table.to_dict(orient="records"), args.format)
+    if args.view == "compare-fundamental":
+        frame = compare_fundamental_modes(paths=args.paths, seed=args.seed)
+        shown = frame.drop(columns=["label"]) if args.format == "table" else frame
+        return _emit(shown.round(2), frame.to_dict(orient="records"), args.format)
+    result = backtest(paths=args.paths, seed=args.seed, fundamental_mode=args.fundamental_mode)
+    if args.view == "inputs":
+        frame = result.inputs_table()
+        shown = frame.drop(columns=["source"]) if args.format == "table" else frame
+        return _emit(shown, frame.to_dict(orient="records"), args.format)
+    if args.view == "rmse":
+        frame = result.rmse_frame()
+        return _emit(frame.round(1), frame.to_dict(orient="records"), args.format)
+    if args.view == "paths":
+        frame = result.paths_frame()
+        return _emit(frame.round(1), frame.to_dict(orient="records"), args.format)
+    table = result.table()
+    if args.format == "table":
+        shown = table[["episode", "role", "label", "kind", "regime", "unit", "history", "stat", "model",
+                       "model_p5", "model_p95", "band_low", "band_high", "within_band"]]
+        return _emit(shown.round(2), None, "table")
+    return _emit(table.round(3), table.to_dict(orient="records"), args.format)
 
 
 def _sensitivity(args: argparse.Namespace) -> str:
