@@ -161,11 +161,11 @@ def _sensitivity(args: argparse.Namespace) -> str:
     frame = sensitivity(paths=args.paths, seed=args.seed)
     if args.format == "table":
         wide = frame.pivot_table(
-            index=["parameter", "value", "episode", "metric", "p50_baseline"],
-            columns="setting", values="p50_moved", sort=False,
+            index=["parameter", "value", "episode", "metric", "model_baseline"],
+            columns="setting", values="model_moved", sort=False,
         ).reset_index()
         wide["value"] = wide["value"].round(3)
-        return _emit(wide.round({"p50_baseline": 1, "low": 1, "high": 1}), None, "table")
+        return _emit(wide.round({"model_baseline": 1, "low": 1, "high": 1}), None, "table")
     return _emit(frame.round(2), frame.to_dict(orient="records"), args.format)
 
 

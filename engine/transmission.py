@@ -220,10 +220,11 @@ def margin_rates(
     """Margin per dollar of each RV book, stacked (3, R, P) in BOOKS order, before the dealer rule.
 
     `vol_ratio` is the volatility margin models see over calm, per segment; `risk_vol_bp` that
-    volatility in bp/day (the CCP's VaR uses its level against the look-back). Repo: a bilateral haircut that barely moves (as in 2020) on the uncleared share,
-    the CCP's VaR margin (at least the regulatory floor) on the cleared share. Hedge legs: futures
-    initial margin (basis), swap initial margin (swap spread), short-leg margin (other RV), each
-    rising with its segment's volatility (futures and short legs at theta, swaps at theta_swap).
+    volatility in bp/day (the CCP's VaR uses its level against the look-back). Repo: a bilateral
+    haircut that barely moves (as in 2020) on the uncleared share, the CCP's VaR margin (at least
+    the regulatory floor) on the cleared share. Hedge legs: futures initial margin (basis), swap
+    initial margin (swap spread), short-leg margin (other RV), each rising with its segment's
+    volatility (futures and short legs at theta, swaps at theta_swap).
     """
     theta = draws.value("futures_margin_vol_elasticity")
     theta_swap = draws.value("swap_margin_vol_elasticity")
