@@ -23,7 +23,7 @@ from engine.channels.prices import basis_widening, reprice
 from engine.draws import Draws
 from engine.scenario import EXOGENOUS_SECTORS, ShockPaths
 from engine.state import RunInputs, StressState
-from engine.transmission import BOOKS, GROSS_NOTIONAL_PER_DOLLAR, RegimeParams, capped_funding_stress
+from engine.transmission import BOOKS, GROSS_NOTIONAL_PER_DOLLAR, RegimeParams, capped_funding_stress, dealer_capacity
 
 SECTORS: tuple[str, ...] = (
     "rv_funds",
@@ -71,8 +71,6 @@ _RECORDED = (
     "margin_calls_usd_bn",
     "fed_purchases_usd_bn",
     "volatility_bp_per_day",
-    "gross_notional_usd_bn",
-    "reference_utilization",
 )
 _GROSS = np.array([GROSS_NOTIONAL_PER_DOLLAR[b] for b in BOOKS])[:, None, None]
 _NET_CASH_KEYS = {"basis": None, "swap_spread": None, "other": "other_book_net_cash_share"}
@@ -154,11 +152,15 @@ def run_inputs(
     long_share = cal["dealer_long_capacity_share"]
     capacity_base = np.stack([capacity * (1.0 - long_share), capacity * long_share])[:, None, :] * np.ones((1, *shape))
     weight = draws.value("slr_binding_weight")
-    policy0 = capacity_base * (weight * (1.0 + rp.netting_gain) * (1.0 + rp.relief_gain * (rp.relief_day <= 0)) + 1.0 - weight)
+    gains = tuple((1.0 + rp.netting_gain) * (1.0 + rp.relief_gain * on) - 1.0 for on in (0.0, 1.0))
+    policy = tuple(dealer_capacity(capacity_base, weight, g, 1.0) for g in gains)
+    policy0 = np.where((rp.relief_day <= 0)[None], policy[1], policy[0])
     inventory0 = cal["calm_utilization"] * policy0
     debt = cal["marketable_debt_usd_bn"]
     slope = draws.value("value_buyer_elasticity_usd_bn_per_bp_per_tn") * debt / 1000.0 * draws.value("dislocation_slope_bp")
     value_buyer_slope = np.stack([slope, slope * draws.value("long_value_buyer_depth_ratio")])
+    net_cash = np.array([cal[k] if k else 1.0 for k in _NET_CASH_KEYS.values()])[:, None, None]
+    capped = [r for r in range(n_regimes) if rp.cap_covered_share[r, 0] > 0 and rp.cap_mode[r, 0] != 2]
     deviation = np.rint(draws.value("fed_lag_deviation_days")).astype(int)
     fed_lag = np.maximum(rp.fed_lag_days + deviation[None, :], 0)
     fed_threshold = np.maximum(rp.fed_threshold_bp + draws.value("fed_threshold_deviation_bp")[None, :], 0.0)
@@ -185,6 +187,19 @@ def run_inputs(
         value_buyer_slope=value_buyer_slope,
         fed_lag=fed_lag,
         fed_threshold=fed_threshold,
+        policy_capacity=policy,
+        reference_odds=tuple(inventory0 / (p - inventory0) for p in policy),
+        balance_sheet_gain=gains,
+        inventory0_total=inventory0[0] + inventory0[1],
+        balance_sheet_capacity=tuple(p[0] + p[1] for p in policy),
+        balance_sheet_reference_odds=tuple(
+            (inventory0[0] + inventory0[1]) / (p[0] + p[1] - inventory0[0] - inventory0[1]) for p in policy
+        ),
+        free_liquidity0=np.maximum(calm.buffer_per_dollar * calm.positions, 1e-12),
+        net_cash=net_cash,
+        any_dealer_rule=bool(np.any(rp.dealer_covered_share > 0)),
+        capped_regimes=capped,
+        any_averaged_cap=any(rp.cap_mode[r, 0] == 1 for r in capped),
     )
     return inputs, _smoothed(dealers, halflife), _smoothed(funds, halflife)
 
@@ -192,9 +207,8 @@ def run_inputs(
 def _initial_state(inp: RunInputs, calm: CalmState, days: int) -> StressState:
     shape = inp.shape
     zeros2 = np.zeros((2, *shape))
-    averaged_cap = bool(np.any((inp.rp.cap_mode == 1) & (inp.rp.cap_covered_share > 0)))
-    equity_cumsum = np.zeros((days + 2, 3, *shape) if averaged_cap else (0, 3, *shape))
-    if averaged_cap:
+    equity_cumsum = np.zeros((days + 2, 3, *shape) if inp.any_averaged_cap else (0, 3, *shape))
+    if inp.any_averaged_cap:
         equity_cumsum[1] = calm.equity
     sigma = np.broadcast_to(inp.sigma0, (2, *shape)).copy()
     return StressState(
@@ -202,6 +216,7 @@ def _initial_state(inp: RunInputs, calm: CalmState, days: int) -> StressState:
         equity=calm.equity.copy(),
         queue_bilateral=np.zeros((3, *shape)),
         queue_ccp=np.zeros((3, *shape)),
+        failures_pending=False,
         absorbed=zeros2.copy(),
         inventory=inp.inventory0.copy(),
         value_holdings=zeros2.copy(),
@@ -210,15 +225,12 @@ def _initial_state(inp: RunInputs, calm: CalmState, days: int) -> StressState:
         basis=np.zeros(shape),
         sigma=sigma,
         risk_variance=sigma**2,
+        risk_vol=sigma.copy(),
         fed_previous_rule=np.zeros(shape),
         required=calm.required.copy(),
         dislocation_history=np.zeros((days + 1, *shape)),
         equity_cumsum=equity_cumsum,
     )
-
-
-def _net_cash(inp: RunInputs) -> np.ndarray:
-    return np.array([inp.cal[k] if k else 1.0 for k in _NET_CASH_KEYS.values()])[:, None, None]
 
 
 def run_stress(
@@ -238,27 +250,28 @@ def run_stress(
     out = {name: np.zeros((t_len, *shape)) for name in _RECORDED}
     flows_out = {s: np.zeros((t_len, *shape)) for s in SECTORS}
     sales_by_book = np.zeros((3, *shape))
-    net_cash = _net_cash(inp)
+    net_cash = inp.net_cash
     long_flow_share = cal["long_end_share_of_flows"]
     fed_long = cal["fed_long_share"]
     layoff_rate = inp.value("dealer_layoff_rate_per_day")
-    segment_of_book = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])  # (2, 3): basis, other -> 2-10y
-    _record(out, 0, state, inp, np.zeros((3, *shape)), np.zeros(shape), np.zeros(shape), np.full(shape, cal["calm_utilization"]))
+    _record(out, 0, state, inp, np.zeros((3, *shape)), np.zeros(shape), np.zeros(shape))
     for t in range(1, t_len):
         stress_dealers = funding_dealers[:, t][:, None]
         stress_funds = funding_funds[:, t][:, None]
         required = required_per_dollar(inp, state, stress_funds)
         sales = deleverage(inp, state, required, t)
-        _, liquidated = fail_and_liquidate(inp, state, required)
+        liquidated = fail_and_liquidate(inp, state, required)
         rv_sales = sales * net_cash + liquidated  # (3, R, P) net cash sales
-        exogenous = {s: np.broadcast_to(inp.flows[s][:, t], shape) for s in EXOGENOUS_SECTORS}
+        exogenous = {s: inp.flows[s][:, t] for s in EXOGENOUS_SECTORS}
         exo_total = sum(exogenous.values())
-        gross = np.einsum("sb,brp->srp", segment_of_book, rv_sales)
-        gross = gross + np.stack([exo_total * (1.0 - long_flow_share), exo_total * long_flow_share])
+        # Basis and other books sell 2-10y cash, the swap-spread book long bonds.
+        gross = np.stack(
+            [rv_sales[0] + rv_sales[2] + exo_total * (1.0 - long_flow_share), rv_sales[1] + exo_total * long_flow_share]
+        )
         layoff = layoff_rate * np.maximum(state.inventory - inp.inventory0, 0.0)
         absorbed = state.absorbed + gross - layoff
-        capacity, policy_capacity = capacities(inp, state, t, stress_dealers)
-        fed = fed_purchases(inp, state, t, absorbed, capacity, policy_capacity)
+        capacity, odds_ref = capacities(inp, state, t, stress_dealers)
+        fed = fed_purchases(inp, state, t, absorbed, capacity, odds_ref)
         absorbed = absorbed - fed[None] * np.array([1.0 - fed_long, fed_long])[:, None, None]
         # Fed purchases beyond what dealers and value buyers took on are sold by end investors at
         # calm prices: the market does not trade below its calm holdings.
@@ -266,10 +279,8 @@ def run_stress(
         absorbed = absorbed + sold_to_fed
         old_dislocation, old_basis = state.dislocation, state.basis
         old_inventory, old_value = state.inventory, state.value_holdings
-        clear_market(inp, state, absorbed, capacity, policy_capacity)
-        relief_on = (t >= rp.relief_day).astype(float)
-        gain = (1.0 + rp.netting_gain) * (1.0 + rp.relief_gain * relief_on) - 1.0
-        state.basis = basis_widening(inp, state, gain, stress_funds)
+        clear_market(inp, state, absorbed, capacity, odds_ref)
+        state.basis = basis_widening(inp, state, t, stress_funds)
         losses = reprice(inp, state, t, old_dislocation, old_basis, required, stress_funds)
         required_now = required * state.positions
         margin_calls = np.maximum(required_now - state.required * state.positions, 0.0).sum(axis=0) + np.maximum(
@@ -282,19 +293,19 @@ def run_stress(
         sales_by_book += rv_sales
         flows_out["rv_funds"][t] = -rv_sales.sum(axis=0)
         for s in EXOGENOUS_SECTORS:
-            flows_out[s][t] = -exogenous[s]
+            flows_out[s][t] = -exogenous[s]  # broadcast over regimes
         flows_out["fed"][t] = fed
         flows_out["dealers"][t] = (state.inventory - old_inventory).sum(axis=0)
         flows_out["value_buyers"][t] = (state.value_holdings - old_value + layoff - sold_to_fed).sum(axis=0)
-        u_ref = inp.inventory0[0] / policy_capacity[0]
-        _record(out, t, state, inp, rv_sales, margin_calls, fed, u_ref)
+        _record(out, t, state, inp, rv_sales, margin_calls, fed)
 
-    series = _derive_series(out, inp)
+    reference = _reference_utilization(inp, t_len)
+    series = _derive_series(out, inp, reference)
     return StressOutput(
         series={k: np.moveaxis(a, 0, -1) for k, a in series.items()},
         sales_by_book_usd_bn={b: sales_by_book[i] for i, b in enumerate(BOOKS)},
         net_purchases_usd_bn={k: np.moveaxis(a, 0, -1) for k, a in flows_out.items()},
-        reference_utilization=np.moveaxis(out["reference_utilization"], 0, -1),
+        reference_utilization=np.moveaxis(reference, 0, -1),
     )
 
 
@@ -306,26 +317,36 @@ def _record(
     rv_sales: np.ndarray,
     margin_calls: np.ndarray,
     fed: np.ndarray,
-    u_ref: np.ndarray,
 ) -> None:
     """Store day t of the state; prices and depth are derived once after the loop."""
     out["dislocation_bp"][t] = state.dislocation[0]
     out["long_dislocation_bp"][t] = state.dislocation[1]
     out["dealer_utilization_pct"][t] = state.utilization[0]
     out["dealer_long_utilization_pct"][t] = state.utilization[1]
-    out["dealer_inventory_usd_bn"][t] = (state.inventory - inp.inventory0).sum(axis=0)
+    inventory, equity, positions = state.inventory, state.equity, state.positions
+    # Explicit adds over the short leading axes: faster than .sum(axis=0) on small arrays.
+    out["dealer_inventory_usd_bn"][t] = inventory[0] + inventory[1] - inp.inventory0_total
     out["basis_widening_bp"][t] = state.basis
-    out["fund_equity_usd_bn"][t] = state.equity.sum(axis=0)
-    out["rv_positions_usd_bn"][t] = state.positions.sum(axis=0)
-    out["gross_notional_usd_bn"][t] = (_GROSS * state.positions).sum(axis=0)
-    out["forced_sales_usd_bn"][t] = rv_sales.sum(axis=0)
+    out["fund_equity_usd_bn"][t] = equity[0] + equity[1] + equity[2]
+    total = positions[0] + positions[1] + positions[2]
+    out["rv_positions_usd_bn"][t] = total
+    out["forced_sales_usd_bn"][t] = rv_sales[0] + rv_sales[1] + rv_sales[2]
     out["margin_calls_usd_bn"][t] = margin_calls
     out["fed_purchases_usd_bn"][t] = fed
     out["volatility_bp_per_day"][t] = state.sigma[0]
-    out["reference_utilization"][t] = u_ref
 
 
-def _derive_series(out: dict[str, np.ndarray], inp: RunInputs) -> dict[str, np.ndarray]:
+def _reference_utilization(inp: RunInputs, t_len: int) -> np.ndarray:
+    """(T+1, R, P) calm 2-10y utilization at each day's policy capacity (day 0: calm utilization)."""
+    days = np.arange(t_len)[:, None, None]
+    relief_on = days >= inp.rp.relief_day[None]
+    before, after = (inp.inventory0[0] / p[0] for p in inp.policy_capacity)
+    reference = np.where(relief_on, after[None], before[None])
+    reference[0] = inp.cal["calm_utilization"]
+    return reference
+
+
+def _derive_series(out: dict[str, np.ndarray], inp: RunInputs, reference: np.ndarray) -> dict[str, np.ndarray]:
     """Prices, depth and leverage from the stored state, vectorized over days (time-major)."""
     cal = inp.cal
     fundamental = np.moveaxis(inp.fundamental, -1, 1)  # (2, T+1, P)
@@ -335,10 +356,11 @@ def _derive_series(out: dict[str, np.ndarray], inp: RunInputs) -> dict[str, np.n
     # written with one exp of logs (two powers over the whole history otherwise dominate the cost).
     log_depth = cal["depth_volatility_elasticity"] * np.log(cal["calm_volatility_bp_per_day"] / sigma) + cal[
         "depth_utilization_exponent"
-    ] * np.log((1.0 - u) / (1.0 - out["reference_utilization"]))
+    ] * np.log((1.0 - u) / (1.0 - reference))
     depth = np.maximum(cal["calm_depth_usd_mn"] * np.exp(log_depth), cal["depth_floor_usd_mn"])
     equity = out["fund_equity_usd_bn"]
-    leverage = np.where(equity > 1e-9, out["gross_notional_usd_bn"] / np.maximum(equity, 1e-9), 0.0)
+    gross = 2.0 * out["rv_positions_usd_bn"]  # both legs of every book (GROSS_NOTIONAL_PER_DOLLAR)
+    leverage = np.where(equity > 1e-9, gross / np.maximum(equity, 1e-9), 0.0)
     series = {
         "yield_10y_change_bp": fundamental[0][:, None, :] + out["dislocation_bp"],
         "fundamental_10y_change_bp": np.broadcast_to(fundamental[0][:, None, :], u.shape).copy(),

@@ -43,6 +43,17 @@ class RunInputs:
     value_buyer_slope: np.ndarray  # (2, P) value buyers' $bn per unit of the utilization odds
     fed_lag: np.ndarray  # (R, P) int, the rule's lag on each path
     fed_threshold: np.ndarray  # (R, P) the rule's threshold on each path, bp
+    policy_capacity: tuple[np.ndarray, np.ndarray]  # (2, R, P) before and after relief applies
+    reference_odds: tuple[np.ndarray, np.ndarray]  # (2, R, P) odds of calm inventory at it, before/after
+    balance_sheet_gain: tuple[np.ndarray, np.ndarray]  # (R, P) netting and relief gain, before and after
+    inventory0_total: np.ndarray  # (R, P) calm dealer inventory, both segments
+    balance_sheet_capacity: tuple[np.ndarray, np.ndarray]  # (R, P) policy capacity of both segments, before/after relief
+    balance_sheet_reference_odds: tuple[np.ndarray, np.ndarray]  # (R, P) odds of calm inventory at it
+    free_liquidity0: np.ndarray  # (3, R, P) calm free liquidity of each book, $bn
+    net_cash: np.ndarray  # (3, 1, 1) net cash sold per dollar of each book unwound
+    any_dealer_rule: bool  # some regime has the dealer rule with a covered share
+    capped_regimes: list[int]  # regimes whose leverage cap binds in stress (covered, not released)
+    any_averaged_cap: bool  # some regime enforces its cap on averaged equity
 
     def value(self, name: str) -> np.ndarray:
         return self.draws.value(name)
@@ -56,6 +67,7 @@ class StressState:
     equity: np.ndarray  # (3, R, P) $bn
     queue_bilateral: np.ndarray  # (3, R, P) failed funds' collateral awaiting sale, $bn
     queue_ccp: np.ndarray  # (3, R, P)
+    failures_pending: bool  # some failed fund's collateral is still being sold
     absorbed: np.ndarray  # (2, R, P) net sales absorbed by dealers and value buyers since day 0
     inventory: np.ndarray  # (2, R, P) dealer inventory, $bn
     value_holdings: np.ndarray  # (2, R, P) value buyers' holdings bought since day 0
@@ -64,6 +76,7 @@ class StressState:
     basis: np.ndarray  # (R, P) cash-futures basis widening, bp of yield
     sigma: np.ndarray  # (2, R, P) realized volatility of each segment, bp/day
     risk_variance: np.ndarray  # (2, R, P) risk models' EWMA variance, (bp/day)^2
+    risk_vol: np.ndarray  # (2, R, P) its square root, bp/day
     fed_previous_rule: np.ndarray  # (R, P) yesterday's purchases under the rule, $bn
     required: np.ndarray  # (3, R, P) capital per dollar required yesterday
     dislocation_history: np.ndarray  # (T+1, R, P) the 10y dislocation of every day so far

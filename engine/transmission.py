@@ -229,28 +229,32 @@ def margin_rates(
     theta = draws.value("futures_margin_vol_elasticity")
     theta_swap = draws.value("swap_margin_vol_elasticity")
     bilateral_base = cal["bilateral_haircut_pct"] / 100.0 + cal["bilateral_haircut_funding_pp_per_bp"] / 100.0 * funds_stress_bp
+    bilateral_vol = draws.value("bilateral_haircut_vol_pp") / 100.0
     share = rp.repo_cleared_share
+    z_root_mpor = cal["ccp_var_confidence_z"] * np.sqrt(cal["ccp_margin_period_days"]) / 1e4
+    # Per segment once: the log volatility ratio, the bilateral haircut, the CCP's margin volatility.
+    log_ratio, bilateral, margin_vol = [], [], []
+    for seg, name in enumerate(SEGMENTS):
+        ratio = np.maximum(vol_ratio[seg], 1e-9)
+        log_ratio.append(np.log(ratio))
+        bilateral.append(bilateral_base + bilateral_vol * np.maximum(ratio - 1.0, 0.0))
+        lookback = cal[f"ccp_lookback_volatility_{name}_bp_per_day"]
+        margin_vol.append(lookback + (1.0 - rp.ccp_damping) * np.maximum(risk_vol_bp[seg] - lookback, 0.0))
     rates = []
     for book in BOOKS:
         seg = BOOK_SEGMENT[book]
-        ratio = np.maximum(vol_ratio[seg], 1e-9)
-        log_ratio = np.log(ratio)
-        bilateral = bilateral_base + draws.value("bilateral_haircut_vol_pp") / 100.0 * np.maximum(ratio - 1.0, 0.0)
-        lookback = cal[f"ccp_lookback_volatility_{SEGMENTS[seg]}_bp_per_day"]
-        var = ccp_var_margin(cal, cal[f"duration_{book}_years"], risk_vol_bp[seg], lookback, rp.ccp_damping)
-        cleared = np.maximum(rp.haircut_floor, var)
-        repo = (1.0 - share) * bilateral + share * cleared
+        cleared = np.maximum(rp.haircut_floor, z_root_mpor * cal[f"duration_{book}_years"] * margin_vol[seg])
+        repo = bilateral[seg] + share * (cleared - bilateral[seg])
         if book == "basis":
-            hedge = rp.futures_margin * np.exp(theta * (1.0 - rp.futures_damping) * log_ratio)
-            offset = rp.cross_margin_offset * np.minimum(share * cleared, hedge)
+            hedge = rp.futures_margin * np.exp((theta * (1.0 - rp.futures_damping)) * log_ratio[seg])
+            rate = repo + hedge - rp.cross_margin_offset * np.minimum(share * cleared, hedge)
         elif book == "swap_spread":
-            hedge = cal["swap_initial_margin_pct"] / 100.0 * np.exp(theta_swap * log_ratio)
-            offset = 0.0
+            rate = repo + cal["swap_initial_margin_pct"] / 100.0 * np.exp(theta_swap * log_ratio[seg])
         else:
-            hedge = cal["other_book_margin_pct"] / 100.0 * np.exp(theta * log_ratio)
-            offset = 0.0
-        rates.append(np.broadcast_to(repo + hedge - offset, np.broadcast_shapes(np.shape(repo + hedge), share.shape)))
-    return np.stack(rates)
+            rate = repo + cal["other_book_margin_pct"] / 100.0 * np.exp(theta * log_ratio[seg])
+        rates.append(rate)
+    shape = np.broadcast_shapes(*(np.shape(r) for r in rates), share.shape)
+    return np.stack([np.broadcast_to(r, shape) for r in rates])
 
 
 def dealer_rule_requirement(rp: RegimeParams, margin: np.ndarray, covered_share: np.ndarray) -> np.ndarray:

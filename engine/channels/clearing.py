@@ -39,27 +39,23 @@ def solve_utilization(capacity: np.ndarray, rhs: np.ndarray, slope: np.ndarray) 
 
 
 def capacities(inp: RunInputs, state: StressState, t: int, dealers_stress_bp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Today's dealer capacity per segment (2, R, P), and the policy capacity it is measured against.
+    """Today's dealer capacity per segment (2, R, P), and the reference odds it is measured against.
 
-    The policy capacity is capacity under the day's rules at calm volatility and calm funding.
+    The reference is calm utilization at the policy capacity: capacity under the day's rules at
+    calm volatility and calm funding (precomputed before and after relief applies).
     """
-    rp = inp.rp
-    relief_on = (t >= rp.relief_day).astype(float)
-    gain = (1.0 + rp.netting_gain) * (1.0 + rp.relief_gain * relief_on) - 1.0
-    risk_ratio = np.sqrt(state.risk_variance) / inp.sigma0
-    policy = dealer_capacity(inp.capacity_base, inp.balance_sheet_weight, gain, 1.0)
+    relief_on = (t >= inp.rp.relief_day)[None]
+    odds_ref = np.where(relief_on, inp.reference_odds[1], inp.reference_odds[0])
+    gain = np.where(relief_on[0], inp.balance_sheet_gain[1], inp.balance_sheet_gain[0])
+    risk_ratio = state.risk_vol / inp.sigma0
     drag = 1.0 - inp.cal["funding_capacity_drag_per_bp"] * np.maximum(dealers_stress_bp, 0.0)
     today = dealer_capacity(inp.capacity_base, inp.balance_sheet_weight, gain, risk_ratio) * drag
-    return today, policy
+    return today, odds_ref
 
 
-def clear_market(
-    inp: RunInputs, state: StressState, absorbed: np.ndarray, capacity: np.ndarray, policy_capacity: np.ndarray
-) -> None:
+def clear_market(inp: RunInputs, state: StressState, absorbed: np.ndarray, capacity: np.ndarray, odds_ref: np.ndarray) -> None:
     """Set today's utilization, inventories, value holdings and dislocations of both segments."""
     slope_bp = inp.value("dislocation_slope_bp")
-    u_ref = inp.inventory0 / policy_capacity
-    odds_ref = odds(u_ref)
     c = inp.value_buyer_slope[:, None, :]
     u = solve_utilization(capacity, absorbed + inp.inventory0 + c * odds_ref, c)
     inventory = capacity * u
@@ -70,8 +66,3 @@ def clear_market(
     own = slope_bp * (odds(u) - odds_ref)
     comovement = inp.value("long_end_comovement_beta")
     state.dislocation = np.stack([own[0], own[1] + comovement * own[0]])
-
-
-def reference_utilization(inp: RunInputs, policy_capacity: np.ndarray) -> np.ndarray:
-    """Calm utilization at the day's policy capacity (2, R, P)."""
-    return inp.inventory0 / policy_capacity

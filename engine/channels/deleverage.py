@@ -18,20 +18,24 @@ from engine.transmission import BOOKS, GROSS_NOTIONAL_PER_DOLLAR
 _GROSS = np.array([GROSS_NOTIONAL_PER_DOLLAR[b] for b in BOOKS])[:, None, None]
 
 
-def liquidity_sales(inp: RunInputs, state: StressState, required: np.ndarray) -> np.ndarray:
-    """Partial adjustment towards the position funds' free liquidity supports."""
-    free = state.equity - required * state.positions
-    free0 = inp.buffer_per_dollar * inp.positions0
-    ratio = np.clip(free / np.maximum(free0, 1e-12), 0.0, 1.0)
-    target = inp.positions0 * ratio ** inp.value("liquidity_derisking_elasticity")
+def liquidity_sales(inp: RunInputs, state: StressState, need: np.ndarray) -> np.ndarray:
+    """Partial adjustment towards the position funds' free liquidity supports (`need`: required capital, $bn)."""
+    ratio = np.clip((state.equity - need) / inp.free_liquidity0, 1e-300, 1.0)
+    # P0 ratio^nu, evaluated only where liquidity fell (the transcendental calls dominate otherwise).
+    short = ratio < 1.0
+    scale = np.ones_like(ratio)
+    np.log(ratio, out=scale, where=short)
+    np.multiply(scale, inp.value("liquidity_derisking_elasticity"), out=scale, where=short)
+    np.exp(scale, out=scale, where=short)
+    target = inp.positions0 * scale
     return inp.value("derisking_speed_per_day") * np.maximum(state.positions - target, 0.0)
 
 
-def margin_call_sales(inp: RunInputs, state: StressState, required: np.ndarray) -> np.ndarray:
+def margin_call_sales(inp: RunInputs, state: StressState, need: np.ndarray) -> np.ndarray:
     """Sales of funds whose equity no longer covers required capital plus the minimum buffer."""
-    need = required * state.positions
-    short = state.equity < need * (1.0 + inp.value("min_buffer_ratio"))
-    target = np.maximum(state.equity, 0.0) / np.maximum(need * (1.0 + inp.value("target_buffer_ratio")), 1e-12)
+    equity = np.maximum(state.equity, 0.0)
+    short = equity < need * (1.0 + inp.value("min_buffer_ratio"))
+    target = equity / np.maximum(need * (1.0 + inp.value("target_buffer_ratio")), 1e-12)
     return np.where(short, state.positions * np.clip(1.0 - target, 0.0, 1.0), 0.0)
 
 
@@ -40,37 +44,36 @@ def cap_sales(inp: RunInputs, state: StressState, t: int) -> np.ndarray:
 
     daily: binds on today's equity; averaged: on the trailing mean of equity over the window
     (days before day 0 at calm equity), so a loss counts gradually; released: suspended in stress.
+    Computed only for the regimes with a cap in force in stress.
     """
     rp = inp.rp
-    covered = inp.cap_covered
-    if not np.any(covered > 0):
-        return np.zeros_like(state.positions)
-    covered_equity = inp.cap_equity_share * np.maximum(state.equity, 0.0)
-    averaged_equity = covered_equity
-    if np.any((rp.cap_mode == 1) & (rp.cap_covered_share > 0)):
-        # equity_cumsum[k] = sum of equity over days 0..k-1, so a window mean needs no loop over days.
-        cumsum = state.equity_cumsum
-        means = []
-        for r, w in enumerate(rp.cap_window_days[:, 0]):
-            start = max(0, t - w + 1)
-            missing = w - 1 - (t - start)
-            total = cumsum[t][:, r] - cumsum[start][:, r] + missing * inp.equity0[:, r] + np.maximum(state.equity[:, r], 0.0)
-            means.append(total / w)
-        averaged_equity = inp.cap_equity_share * np.maximum(np.stack(means, axis=1), 0.0)
-    mode = rp.cap_mode[None]
-    equity = np.where(mode == 1, averaged_equity, covered_equity)
-    gross = _GROSS * covered * state.positions
-    scale = np.minimum(1.0, rp.cap_x[None] * equity / np.maximum(gross, 1e-12))
-    sales = covered * state.positions * (1.0 - scale)
-    return np.where(mode == 2, 0.0, sales)
+    capped = inp.capped_regimes
+    sales = np.zeros_like(state.positions)
+    if not capped:
+        return sales
+    positions = state.positions[:, capped]
+    equity = np.maximum(state.equity[:, capped], 0.0)
+    for j, r in enumerate(capped):
+        if rp.cap_mode[r, 0] == 1:
+            # equity_cumsum[k] = sum of equity over days 0..k-1: a window mean without a loop over days.
+            window = int(rp.cap_window_days[r, 0])
+            start = max(0, t - window + 1)
+            missing = window - 1 - (t - start)
+            past = state.equity_cumsum[t][:, r] - state.equity_cumsum[start][:, r]
+            equity[:, j] = (past + missing * inp.equity0[:, r] + equity[:, j]) / window
+    covered = inp.cap_covered[:, capped]
+    gross = _GROSS * covered * positions
+    limit = rp.cap_x[capped][None] * inp.cap_equity_share[:, capped] * equity
+    sales[:, capped] = np.maximum(gross - limit, 0.0) / _GROSS
+    return sales
 
 
 def deleverage(inp: RunInputs, state: StressState, required: np.ndarray, t: int) -> np.ndarray:
     """(3, R, P) sales of each book today, before failures; positions are updated in place."""
-    needed = np.maximum(
-        np.maximum(liquidity_sales(inp, state, required), margin_call_sales(inp, state, required)),
-        cap_sales(inp, state, t),
-    )
+    need = required * state.positions
+    needed = np.maximum(liquidity_sales(inp, state, need), margin_call_sales(inp, state, need))
+    if inp.capped_regimes:
+        needed = np.maximum(needed, cap_sales(inp, state, t))
     sales = np.minimum(needed, inp.value("max_sale_share_per_day") * state.positions)
     state.positions = state.positions - sales
     return sales

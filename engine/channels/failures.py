@@ -8,25 +8,26 @@ share over several days (FICC default management), so liquidation is slower unde
 import numpy as np
 
 from engine.state import RunInputs, StressState
-from engine.transmission import BOOKS
 
 
-def fail_and_liquidate(inp: RunInputs, state: StressState, required: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(failed positions, cash liquidated today), both (3, R, P); the state is updated in place."""
+def fail_and_liquidate(inp: RunInputs, state: StressState, required: np.ndarray) -> np.ndarray:
+    """Cash liquidated today (3, R, P), $bn; positions, equity and the sale queues are updated in place."""
     need = required * state.positions
-    solvent = np.maximum(state.equity, 0.0) / np.maximum(need, 1e-12)
-    fail_share = np.where(need > 1e-12, np.clip(1.0 - solvent, 0.0, 1.0), 0.0)
-    failed = fail_share * state.positions
-    state.positions = state.positions - failed
-    state.equity = state.equity * (1.0 - fail_share)
-    net_cash = np.array([1.0 if b != "other" else inp.cal["other_book_net_cash_share"] for b in BOOKS])[:, None, None]
-    cash = failed * net_cash
-    cleared = inp.rp.repo_cleared_share[None]
-    queue_bilateral = state.queue_bilateral + cash * (1.0 - cleared)
-    queue_ccp = state.queue_ccp + cash * cleared
+    equity = np.maximum(state.equity, 0.0)
+    if np.any(equity < need):
+        fail_share = np.clip(1.0 - equity / np.maximum(need, 1e-12), 0.0, 1.0)
+        cash = fail_share * state.positions * inp.net_cash
+        state.positions = state.positions * (1.0 - fail_share)
+        state.equity = state.equity * (1.0 - fail_share)
+        cleared = inp.rp.repo_cleared_share[None]
+        state.queue_bilateral = state.queue_bilateral + cash * (1.0 - cleared)
+        state.queue_ccp = state.queue_ccp + cash * cleared
+        state.failures_pending = True
+    if not state.failures_pending:
+        return np.zeros_like(state.positions)
     bilateral_rate = min(1.0, 1.0 / inp.cal["bilateral_liquidation_days"])
     ccp_rate = min(1.0, 1.0 / inp.cal["ccp_auction_days"])
-    liquidated = queue_bilateral * bilateral_rate + queue_ccp * ccp_rate
-    state.queue_bilateral = queue_bilateral * (1.0 - bilateral_rate)
-    state.queue_ccp = queue_ccp * (1.0 - ccp_rate)
-    return failed, liquidated
+    liquidated = state.queue_bilateral * bilateral_rate + state.queue_ccp * ccp_rate
+    state.queue_bilateral = state.queue_bilateral * (1.0 - bilateral_rate)
+    state.queue_ccp = state.queue_ccp * (1.0 - ccp_rate)
+    return liquidated

@@ -18,10 +18,9 @@ def _rule_same_day(
     inp: RunInputs,
     absorbed: np.ndarray,
     capacity: np.ndarray,
-    policy_capacity: np.ndarray,
+    odds_ref: np.ndarray,
     floor: np.ndarray,
     schedule: np.ndarray,
-    state: StressState,
 ) -> np.ndarray:
     """Purchases under a lag-0 rule, solved jointly with the intermediate segment's clearing."""
     rp = inp.rp
@@ -30,20 +29,15 @@ def _rule_same_day(
     k, cap, thr = rp.fed_slope, rp.fed_max_pace, inp.fed_threshold
     cap0, i0, a = capacity[0], inp.inventory0[0], absorbed[0] - share * schedule
     c = inp.value_buyer_slope[0]
-    odds_ref = odds(i0 / policy_capacity[0])
+    odds_ref = odds_ref[0]
 
-    def dislocation(purchases: np.ndarray) -> np.ndarray:
-        net = np.maximum(a - share * purchases, 0.0)
-        u = solve_utilization(cap0, net + i0 + c * odds_ref, c)
-        return slope_bp * (odds(u) - odds_ref)
-
-    at_floor = dislocation(floor)
-    # Interior: F = k (d(F) - thr) with d linear in odds(u): a quadratic with slope c + share k pi.
+    # F = k (d(F) - thr) with d linear in odds(u): the same quadratic with slope c + share k pi. The
+    # fixed point of F = clip(k (d(F) - thr), floor, cap) is that root clipped, since F - k (d(F) - thr)
+    # rises with F.
     c_joint = c + share * k * slope_bp
     u = solve_utilization(cap0, np.maximum(a + i0 + c_joint * odds_ref + share * k * thr, 0.0), c_joint)
     interior = k * (slope_bp * (odds(u) - odds_ref) - thr)
-    purchases = np.where(k * (at_floor - thr) <= floor, floor, np.minimum(interior, cap))
-    return np.clip(purchases, floor, np.maximum(cap, floor))
+    return np.clip(interior, floor, np.maximum(cap, floor))
 
 
 def fed_purchases(
@@ -52,7 +46,7 @@ def fed_purchases(
     t: int,
     absorbed: np.ndarray,
     capacity: np.ndarray,
-    policy_capacity: np.ndarray,
+    odds_ref: np.ndarray,
 ) -> np.ndarray:
     """(R, P) Fed purchases today, $bn: schedule plus the rule where it is on."""
     rp = inp.rp
@@ -66,7 +60,7 @@ def fed_purchases(
     lagged = np.clip(rp.fed_slope * (seen - inp.fed_threshold), floor, np.maximum(rp.fed_max_pace, floor))
     rule = lagged
     if np.any(lag == 0):
-        same_day = _rule_same_day(inp, absorbed, capacity, policy_capacity, floor, schedule, state)
+        same_day = _rule_same_day(inp, absorbed, capacity, odds_ref, floor, schedule)
         rule = np.where(lag == 0, same_day, lagged)
     rule = np.where(rp.fed_rule_on > 0, rule, 0.0)
     state.fed_previous_rule = rule

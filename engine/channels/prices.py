@@ -18,18 +18,18 @@ import numpy as np
 
 from engine.channels.clearing import odds
 from engine.state import RunInputs, StressState
-from engine.transmission import BOOKS, dealer_capacity
+from engine.transmission import BOOKS
 
 _DURATION_KEYS = tuple(f"duration_{b}_years" for b in BOOKS)
 
 
-def basis_widening(inp: RunInputs, state: StressState, policy_capacity_gain: np.ndarray, funds_stress_bp: np.ndarray) -> np.ndarray:
+def basis_widening(inp: RunInputs, state: StressState, t: int, funds_stress_bp: np.ndarray) -> np.ndarray:
     """(R, P) basis widening in bp of yield (cash cheapening against futures)."""
-    balance_sheet = dealer_capacity(inp.capacity_base, inp.balance_sheet_weight, policy_capacity_gain, 1.0).sum(axis=0)
-    u = state.inventory.sum(axis=0) / balance_sheet
-    u_ref = inp.inventory0.sum(axis=0) / balance_sheet
-    u = np.clip(u, 0.0, 1.0 - 1e-12)
-    bs_part = inp.value("basis_balance_sheet_slope_bp") * (odds(u) - odds(u_ref))
+    after = t >= inp.rp.relief_day
+    balance_sheet = np.where(after, inp.balance_sheet_capacity[1], inp.balance_sheet_capacity[0])
+    odds_ref = np.where(after, inp.balance_sheet_reference_odds[1], inp.balance_sheet_reference_odds[0])
+    u = np.minimum((state.inventory[0] + state.inventory[1]) / balance_sheet, 1.0 - 1e-12)
+    bs_part = inp.value("basis_balance_sheet_slope_bp") * (odds(u) - odds_ref)
     return bs_part + inp.cal["basis_funding_pass_through"] * funds_stress_bp
 
 
@@ -42,7 +42,7 @@ def reprice(
     required: np.ndarray,
     funds_stress_bp: np.ndarray,
 ) -> np.ndarray:
-    """Book P&L, equity and volatility for today; returns losses by book (3, R, P), $bn."""
+    """Book P&L, equity and volatility for today; returns losses incl. funding cost by book (3, R, P), $bn."""
     change = state.dislocation - old_dislocation  # (2, R, P)
     spread_change = np.stack(
         [
@@ -53,10 +53,12 @@ def reprice(
     )
     durations = np.array([inp.cal[k] for k in _DURATION_KEYS])[:, None, None]
     losses = state.positions * spread_change * durations / 1e4
-    borrowed = state.positions * (1.0 - required)
-    funding_cost = borrowed * funds_stress_bp / 1e4 / 360.0
-    state.equity = state.equity - losses - funding_cost
+    if np.any(funds_stress_bp):
+        borrowed = state.positions * (1.0 - required)
+        losses = losses + borrowed * (funds_stress_bp / 1e4 / 360.0)
+    state.equity = state.equity - losses
     state.sigma = inp.sigma_exogenous[:, None, :, t] + inp.value("volatility_feedback") * np.abs(change)
     decay = inp.cal["risk_model_ewma_decay"]
-    state.risk_variance = decay * state.risk_variance + (1.0 - decay) * state.sigma**2
-    return losses + funding_cost
+    state.risk_variance = decay * state.risk_variance + (1.0 - decay) * (state.sigma * state.sigma)
+    state.risk_vol = np.sqrt(state.risk_variance)
+    return losses
