@@ -7,7 +7,9 @@
   and Perli (2025) did not for April 2025.
 - Breakdown (beyond anything observed, the state a backstop exists to prevent): the 10y dislocation
   reaches `breakdown_dislocation_bp` (about twice the non-fundamental part of the March 2020 move)
-  or depth falls below `breakdown_depth_usd_mn` (about a quarter of the March 2020 nadir of $38mn).
+  or depth falls below `breakdown_depth_usd_mn` (about a quarter of the March 2020 nadir of $38mn),
+  on two trading days running: a one-day print is not a breakdown (a rescue that snaps the
+  dislocation back in a day spikes realized volatility and depth for that day only).
 The market always clears at a price; these are classifications of the priced paths.
 """
 
@@ -24,7 +26,10 @@ def dysfunction_days(series: dict[str, np.ndarray], cal: Calibration) -> np.ndar
 
 
 def breakdown_days(series: dict[str, np.ndarray], cal: Calibration) -> np.ndarray:
-    """(R, P, T+1) bool: the day is beyond anything observed."""
+    """(R, P, T+1) bool: the day closes a second day running beyond anything observed."""
     extreme = series["dislocation_bp"] >= cal["breakdown_dislocation_bp"]
     empty = series["market_depth_usd_mn"] < cal["breakdown_depth_usd_mn"]
-    return extreme | empty
+    beyond = extreme | empty
+    sustained = np.zeros_like(beyond)
+    sustained[..., 1:] = beyond[..., 1:] & beyond[..., :-1]
+    return sustained

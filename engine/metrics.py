@@ -125,7 +125,7 @@ METRICS: dict[str, MetricSpec] = {
     "broken_market_probability_pct": MetricSpec(
         "Breakdown probability", "%",
         "Share of paths that reach a breakdown beyond anything observed (10y dislocation of 100bp or "
-        "more, or depth under $10mn); the same number at p5, p50 and p95.",
+        "more, or depth under $10mn, two trading days running); the same number at p5, p50 and p95.",
     ),
 }
 

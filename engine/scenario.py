@@ -243,8 +243,8 @@ def with_fundamental_mode(scenario: Scenario, mode: str | None) -> Scenario:
     if mode not in FUNDAMENTAL_MODES:
         raise InputError(f"fundamental_mode: '{mode}'; allowed: {', '.join(FUNDAMENTAL_MODES)}")
     if (mode == "points") != (scenario.fundamental.mode == "points"):
-        kind = "forward scenarios (given points)" if mode == "points" else "historical scenarios (observed data)"
-        raise InputError(f"fundamental_mode: '{mode}' applies only to {kind}; {scenario.name} is {scenario.kind}")
+        allowed = "points" if scenario.fundamental.mode == "points" else "observed_share or proxy_beta"
+        raise InputError(f"fundamental_mode: '{mode}' does not apply to {scenario.name} ({scenario.kind}); allowed: {allowed}")
     try:
         fundamental = Fundamental.model_validate(scenario.fundamental.model_dump() | {"mode": mode})
     except ValidationError as err:

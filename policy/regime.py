@@ -348,7 +348,7 @@ class FedBackstop(_Group):
         unit="% of yesterday's purchases",
         ge=0,
         le=100,
-        step=5,
+        step=1,
         description="Once buying, the Fed buys at least this share of the previous day's amount, "
         "so purchases taper rather than stop when the dislocation falls (0 = purely rule-driven).",
         source="Calibrated: with 97% the rule run on March 2020 buys about the $837bn the Fed bought "

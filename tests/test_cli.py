@@ -10,7 +10,16 @@ import pytest
 from engine.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-PRESETS = ["status_quo", "clearing_rule", "dealer_rule", "leverage_cap", "all_guardrails"]
+PRESETS = ["status_quo", "clearing_rule", "dealer_rule", "leverage_cap", "all_guardrails", "no_fed_backstop"]
+AS_IT_HAPPENED = ["as_of_september_2019", "as_of_march_2020", "as_of_april_2025"]
+SCENARIOS = [
+    "repo_spike_2019",
+    "march_2020",
+    "term_premium_2023",
+    "april_2025",
+    "foreign_selloff_2026",
+    "weak_auction_term_premium",
+]
 
 
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
@@ -23,10 +32,12 @@ def test_list_names_scenarios_and_presets(capsys):
     code, out, _ = run_cli(capsys, "list", "--format", "json")
     data = json.loads(out)
     assert code == 0
-    names = {s["name"] for s in data["scenarios"]}
-    assert {"march_2020", "april_2025", "foreign_selloff_2026", "weak_auction_term_premium"} <= names
-    regimes = {r["name"] for r in data["regimes"]}
-    assert set(PRESETS) | {"as_of_march_2020", "as_of_april_2025"} <= regimes
+    names = [s["name"] for s in data["scenarios"]]
+    assert set(SCENARIOS) <= set(names)
+    assert names.index("repo_spike_2019") < names.index("march_2020") < names.index("foreign_selloff_2026")
+    regimes = [r["name"] for r in data["regimes"]]
+    assert set(PRESETS) | set(AS_IT_HAPPENED) <= set(regimes)
+    assert all(r["description"] for r in data["regimes"])
 
 
 def test_params_lists_every_lever_with_bounds(capsys):
@@ -34,6 +45,14 @@ def test_params_lists_every_lever_with_bounds(capsys):
     params = json.loads(out)["params"]
     assert code == 0 and len(params) > 25
     keys = {"path", "label", "type", "unit", "min", "max", "step", "choices", "default", "description", "source"}
+    paths = {p["path"] for p in params}
+    assert {
+        "clearing.haircut_floor_pct",
+        "leverage_cap.max_gross_leverage_x",
+        "leverage_cap.covered_share_pct",
+        "fed_backstop.persistence_pct",
+    } <= paths
+    assert not {"clearing.margin_floor_pct", "leverage_cap.max_leverage_x"} & paths, "v1 names are gone"
     for p in params:
         assert set(p) == keys
         if p["type"] in ("float", "int"):
@@ -58,19 +77,33 @@ def test_run_all_presets_every_metric_finite(capsys):
     code, out, _ = run_cli(capsys, *args)
     data = json.loads(out)
     assert code == 0 and list(data["regimes"]) == PRESETS
+    assert (data["schema_version"], data["model_version"], data["fundamental_mode"]) == (2, "2.0.0", "points")
     for entry in data["regimes"].values():
         for stats in entry["summary"].values():
             assert all(isinstance(v, float) and v == v and abs(v) < 1e12 for v in stats.values())
         assert abs(sum(entry["net_purchases_usd_bn"].values())) < 1e-6
         assert set(entry["forced_sales_by_book_usd_bn"]) == {"basis", "swap_spread", "other"}
+        daily = entry["dysfunction_share_by_day_pct"]
+        assert len(daily) == data["days"] + 1 and all(0.0 <= x <= 100.0 for x in daily)
 
 
 def test_historical_scenario_defaults_to_its_own_regime(capsys):
     code, out, _ = run_cli(capsys, "run", "--scenario", "march_2020", "--paths", "50", "--format", "json", "--series")
     data = json.loads(out)
     assert code == 0 and list(data["regimes"]) == ["as_of_march_2020"]
-    series = data["regimes"]["as_of_march_2020"]["series"]["yield_10y_change_bp"]
-    assert len(series["p50"]) == data["days"] + 1
+    assert data["fundamental_mode"] == "observed_share"
+    series = data["regimes"]["as_of_march_2020"]["series"]
+    assert len(series["yield_10y_change_bp"]["p50"]) == data["days"] + 1
+    for name in ("basis_widening_bp", "swap_spread_30y_bp", "long_dislocation_bp", "dealer_long_utilization_pct"):
+        assert len(series[name]["p50"]) == data["days"] + 1, name
+
+
+@pytest.mark.parametrize(
+    ("scenario", "regime"), [("repo_spike_2019", "as_of_september_2019"), ("term_premium_2023", "as_of_april_2025")]
+)
+def test_placebo_scenarios_run_under_their_own_rules(capsys, scenario, regime):
+    code, out, _ = run_cli(capsys, "run", "--scenario", scenario, "--paths", "20", "--format", "json")
+    assert code == 0 and list(json.loads(out)["regimes"]) == [regime]
 
 
 def test_csv_is_one_tidy_table(capsys):
@@ -103,8 +136,10 @@ def test_bad_input_exits_2_with_one_line(capsys, args, field):
 @pytest.mark.parametrize(
     ("content", "field"),
     [
-        (b'{"name": "x", "clearing": {"margin_floor_pct": 50}}', "clearing.margin_floor_pct"),
-        (b'{"name": "x", "clearing": {"margin_floor_pct": NaN}}', "clearing.margin_floor_pct"),
+        (b'{"name": "x", "clearing": {"haircut_floor_pct": 50}}', "clearing.haircut_floor_pct"),
+        (b'{"name": "x", "clearing": {"haircut_floor_pct": NaN}}', "clearing.haircut_floor_pct"),
+        (b'{"name": "x", "clearing": {"margin_floor_pct": 2}}', "clearing.margin_floor_pct: unknown field"),
+        (b'{"name": "x", "leverage_cap": {"max_leverage_x": 10}}', "leverage_cap.max_leverage_x: unknown field"),
         (b'{"name": "x", "wat": 1}', "wat"),
         (b"\x00\x01\x02", "binary"),
         (b"{not json", "malformed"),

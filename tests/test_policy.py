@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 import policy
 from policy.io import MAX_REGIME_FILE_BYTES, RegimeInputError, parse_regime_text
-from policy.presets import PRESETS
+from policy.presets import AS_IT_HAPPENED, PRESETS
 from policy.regime import GROUPS, PolicyRegime
 
 SPECS = policy.lever_specs()
@@ -58,11 +58,15 @@ def test_expected_presets_exist() -> None:
         "dealer_rule",
         "leverage_cap",
         "all_guardrails",
+        "no_fed_backstop",
+        "as_of_september_2019",
         "as_of_march_2020",
         "as_of_april_2025",
     ):
         assert name in names
     assert names[0] == "status_quo"
+    assert set(AS_IT_HAPPENED) == {"as_of_september_2019", "as_of_march_2020", "as_of_april_2025"}
+    assert names[-len(AS_IT_HAPPENED) :] == list(AS_IT_HAPPENED), "policy presets first, then the rules as they were"
 
 
 def test_unknown_preset_names_the_allowed_ones() -> None:
@@ -84,9 +88,62 @@ def test_status_quo_encodes_rules_in_force_on_1_dec_2026() -> None:
     assert sq.foreign_demand.calm_shift_usd_bn == 0
 
 
-def test_status_quo_is_the_lever_defaults() -> None:
+# The rules in force on 1 December 2026, written out (not read back from the defaults), with the
+# parameters a rule would take once in force where it is not (clearing mandate, dealer rule, cap).
+RULES_ON_1_DEC_2026: dict[str, Any] = {
+    # SEC clearing mandate: cash from 31 Dec 2026, repo from 30 Jun 2027, so not yet in force.
+    "clearing.enabled": False,
+    "clearing.repo_cleared_share_pct": 85.0,
+    "clearing.cash_cleared_share_pct": 70.0,
+    "clearing.haircut_floor_pct": 0.0,  # the SEC rule sets no haircut floor
+    "clearing.cross_margin_offset_pct": 0.0,
+    "clearing.margin_anti_procyclicality_pct": 25.0,
+    # SEC dealer rule: vacated N.D. Tex. 21 Nov 2024.
+    "dealer_rule.enabled": False,
+    "dealer_rule.covered_share_pct": 60.0,
+    "dealer_rule.net_capital_leverage_limit_x": 25.0,  # 4% haircut on 5-10y Treasuries
+    "dealer_rule.extra_buffer_pct": 25.0,
+    "dealer_rule.compliance_exit_pct": 10.0,
+    # No US leverage cap on funds (an FSB policy option).
+    "leverage_cap.enabled": False,
+    "leverage_cap.max_gross_leverage_x": 20.0,
+    "leverage_cap.covered_share_pct": 85.0,
+    "leverage_cap.enforcement": "averaged",
+    "leverage_cap.averaging_window_days": 20,
+    # eSLR reform effective 1 Apr 2026: the buffer is about 1pp lower, no Treasury exclusion.
+    "leverage_ratio_relief.enabled": True,
+    "leverage_ratio_relief.buffer_reduction_pp": 1.0,
+    "leverage_ratio_relief.treasury_exclusion_pct": 0.0,
+    "leverage_ratio_relief.effective_day": 0,
+    # Standing repo facility at the top of the range, $500bn a day, dealers and banks only.
+    "standing_repo.enabled": True,
+    "standing_repo.rate_spread_bp": 10.0,
+    "standing_repo.daily_limit_usd_bn": 500.0,
+    "standing_repo.funds_access": False,
+    # A market-functioning backstop by rule (calibrated on the 2020 timing), no fixed schedule.
+    "fed_backstop.enabled": True,
+    "fed_backstop.threshold_bp": 25.0,
+    "fed_backstop.slope_usd_bn_per_bp": 5.0,
+    "fed_backstop.max_pace_usd_bn_per_day": 75.0,
+    "fed_backstop.lag_days": 1,
+    "fed_backstop.persistence_pct": 97.0,
+    "fed_backstop.purchase_schedule_usd_bn_per_day": (),
+    # CME futures margins of about 1% of notional, no extra anti-procyclicality.
+    "futures_margin.initial_margin_pct": 1.0,
+    "futures_margin.anti_procyclicality_pct": 0.0,
+    "foreign_demand.calm_shift_usd_bn": 0.0,
+}
+
+
+def test_status_quo_is_the_rules_in_force_on_1_dec_2026_written_out() -> None:
+    assert _flat(STATUS_QUO) == RULES_ON_1_DEC_2026
+    assert {s.path for s in SPECS} <= set(RULES_ON_1_DEC_2026), "a new lever needs its 1 Dec 2026 value here"
+
+
+def test_lever_defaults_are_the_status_quo() -> None:
+    """The sliders start at today's rules (the spec's default is what the UI and the CLI show)."""
     for spec in SPECS:
-        assert policy.regime_value(STATUS_QUO, spec.path) == spec.default, spec.path
+        assert spec.default == RULES_ON_1_DEC_2026[spec.path], spec.path
 
 
 def test_as_of_march_2020_carries_fed_schedule_and_1_april_exclusion() -> None:
@@ -106,6 +163,22 @@ def test_as_of_march_2020_carries_fed_schedule_and_1_april_exclusion() -> None:
     assert r.clearing.enabled is False
     assert r.dealer_rule.enabled is False
     assert r.leverage_cap.enabled is False
+
+
+def test_as_of_september_2019_has_no_srf_no_relief_and_no_backstop() -> None:
+    r = policy.get_preset("as_of_september_2019")
+    assert r.standing_repo.enabled is False, "the SRF was set up in July 2021"
+    assert r.leverage_ratio_relief.enabled is False and r.leverage_ratio_relief.buffer_reduction_pp == 0.0
+    assert r.fed_backstop.enabled is False
+    assert r.fed_backstop.purchase_schedule_usd_bn_per_day == (), "the Fed's repo operations are in the observed SOFR"
+    assert not (r.clearing.enabled or r.dealer_rule.enabled or r.leverage_cap.enabled)
+
+
+def test_no_fed_backstop_is_status_quo_without_the_fed() -> None:
+    r = policy.get_preset("no_fed_backstop")
+    assert r.fed_backstop.enabled is False and r.fed_backstop.purchase_schedule_usd_bn_per_day == ()
+    differs = {p for p, v in _flat(r).items() if v != _flat(STATUS_QUO)[p]}
+    assert differs == {"fed_backstop.enabled"}
 
 
 def test_as_of_april_2025_has_no_relief_and_no_fed_purchases() -> None:
@@ -153,9 +226,9 @@ def test_building_presets_did_not_mutate_status_quo() -> None:
 
 def test_with_changes_returns_a_new_regime_and_leaves_the_base_alone() -> None:
     before = STATUS_QUO.model_dump()
-    changed = policy.with_changes(STATUS_QUO, {"clearing.enabled": True, "clearing.margin_floor_pct": 3.5}, name="x")
+    changed = policy.with_changes(STATUS_QUO, {"clearing.enabled": True, "clearing.haircut_floor_pct": 3.5}, name="x")
     assert changed is not STATUS_QUO
-    assert changed.clearing.enabled and changed.clearing.margin_floor_pct == 3.5
+    assert changed.clearing.enabled and changed.clearing.haircut_floor_pct == 3.5
     assert changed.name == "x"
     assert STATUS_QUO.model_dump() == before
     assert policy.get_preset("status_quo").clearing.enabled is False
@@ -163,8 +236,8 @@ def test_with_changes_returns_a_new_regime_and_leaves_the_base_alone() -> None:
 
 def test_with_changes_is_all_or_nothing() -> None:
     before = STATUS_QUO.model_dump()
-    with pytest.raises(ValueError, match=r"clearing\.margin_floor_pct"):
-        policy.with_changes(STATUS_QUO, {"clearing.enabled": True, "clearing.margin_floor_pct": 99.0})
+    with pytest.raises(ValueError, match=r"clearing\.haircut_floor_pct"):
+        policy.with_changes(STATUS_QUO, {"clearing.enabled": True, "clearing.haircut_floor_pct": 99.0})
     assert STATUS_QUO.model_dump() == before
 
 
@@ -207,8 +280,6 @@ def test_lever_spec_metadata_is_complete(spec: policy.LeverSpec) -> None:
         assert spec.min < spec.max
         assert 0 < spec.step <= spec.max - spec.min
         assert spec.min <= spec.default <= spec.max
-        steps = (spec.default - spec.min) / spec.step
-        assert abs(steps - round(steps)) < 1e-9, "default off the slider grid"
         if spec.type == "int":
             assert float(spec.step).is_integer()
         assert spec.choices is None
@@ -218,6 +289,17 @@ def test_lever_spec_metadata_is_complete(spec: policy.LeverSpec) -> None:
     else:
         assert spec.choices and len(spec.choices) >= 2
         assert spec.default in spec.choices
+
+
+@pytest.mark.parametrize("spec", NUMERIC, ids=[s.path for s in NUMERIC])
+def test_every_lever_default_lies_on_its_slider_grid(spec: policy.LeverSpec) -> None:
+    """A slider moves in steps from its minimum: a default off the grid cannot be reached again.
+
+    Fails for fed_backstop.persistence_pct (default 97 with step 5 from 0) in policy/regime.py.
+    """
+    assert spec.min is not None and spec.step is not None
+    steps = (spec.default - spec.min) / spec.step
+    assert abs(steps - round(steps)) < 1e-9, f"default {spec.default} off the grid {spec.min:g} + k x {spec.step:g}"
 
 
 # --- validation errors ---------------------------------------------------------------------------
@@ -336,10 +418,10 @@ def test_regime_json_and_toml_files_round_trip(name: str, tmp_path: Path) -> Non
 
 def test_a_partial_regime_file_takes_status_quo_defaults(tmp_path: Path) -> None:
     path = tmp_path / "mine.toml"
-    path.write_text('name = "mine"\n[clearing]\nenabled = true\nmargin_floor_pct = 3.0\n')
+    path.write_text('name = "mine"\n[clearing]\nenabled = true\nhaircut_floor_pct = 3.0\n')
     regime = policy.load_regime_file(path)
-    assert regime.clearing.enabled and regime.clearing.margin_floor_pct == 3.0
-    expected = policy.with_changes(STATUS_QUO, {"clearing.enabled": True, "clearing.margin_floor_pct": 3.0})
+    assert regime.clearing.enabled and regime.clearing.haircut_floor_pct == 3.0
+    expected = policy.with_changes(STATUS_QUO, {"clearing.enabled": True, "clearing.haircut_floor_pct": 3.0})
     assert _flat(regime) == _flat(expected)
 
 

@@ -55,12 +55,32 @@ def _check(result: engine.Result) -> None:
     for regime, metrics in result.summary().items():
         for metric, stats in metrics.items():
             assert stats["p5"] <= stats["p50"] <= stats["p95"], (regime, metric, stats)
-    util = result.series["dealer_utilization_pct"]
-    assert np.all((util >= 0) & (util < 100))
+    for name in ("dealer_utilization_pct", "dealer_long_utilization_pct"):
+        util = result.series[name]
+        assert np.all((util >= 0) & (util < 100)), name
     assert np.all(result.series["market_depth_usd_mn"] > 0)
     assert np.all(result.series["rv_positions_usd_bn"] >= -1e-9)
     broken = result.metrics["broken_market_probability_pct"]
     assert np.all((broken >= 0) & (broken <= 100))
+    np.testing.assert_array_equal(result.broken, result.breakdown.any(axis=-1))
+    assert result.dysfunction.dtype == bool and result.dysfunction.shape == result.breakdown.shape
+
+
+@FAST
+@given(scenario=st.sampled_from(SCENARIOS), data=st.data(), seed=st.integers(0, 2**32 - 1))
+def test_random_assumptions_within_their_ranges_give_finite_metrics(scenario: str, data: st.DataObject, seed: int) -> None:
+    ranges = engine.assumption_ranges(scenario)
+    chosen = data.draw(st.lists(st.sampled_from(sorted(ranges)), unique=True, max_size=8))
+    assumptions = {n: data.draw(st.floats(ranges[n].low, ranges[n].high, allow_nan=False)) for n in chosen}
+    historical = engine.load_scenario(scenario).kind == "historical"
+    mode = data.draw(st.sampled_from(["observed_share", "proxy_beta"])) if historical else None
+    if mode == "proxy_beta":
+        assumptions.pop("fundamental_share", None)
+    result = engine.simulate(
+        scenario, ["status_quo", "clearing_rule"], paths=30, seed=seed, assumptions=assumptions, fundamental_mode=mode
+    )
+    _check(result)
+    assert np.all(result.metrics["calm_yield_cost_bp"][0] == 0), "the status quo costs nothing, whatever the assumptions"
 
 
 @FAST
