@@ -32,7 +32,11 @@ LABEL_SIZE = 13
 AXIS_TITLE_SIZE = 13
 GREY = "#555555"
 
-CHARTS = ("fan", "tradeoff", "holdings", "backtest")
+CHARTS = ("fan", "tradeoff", "holdings", "functioning", "backtest")
+FUNCTIONING_MEASURES = {
+    "dysfunction_share_pct": "Dysfunctional (as on 10-18 March 2020)",
+    "breakdown_share_pct": "Breakdown (beyond anything observed)",
+}
 
 SECTOR_LABELS = {
     "rv_funds": "RV funds",
@@ -129,6 +133,7 @@ def chart_frame(result: Result | None, chart: str, **kw) -> pd.DataFrame:
     fan: kw series, regimes -> regime, day, date, series, p5_<unit>, p50_<unit>, p95_<unit>
     tradeoff: -> regime, metric, unit, p5, p50, p95 for the cost/resilience metrics
     holdings: kw regime -> regime, day, date, sector, cumulative_net_purchases_usd_bn
+    functioning: kw regimes -> regime, day, date, measure, share_of_paths_pct (dysfunctional / broken down)
     backtest: kw paths_frame -> the frame itself (episode, day, date, observed/model in bp)
     events: -> day, date, label (the scenario's events)
     """
@@ -177,6 +182,19 @@ def chart_frame(result: Result | None, chart: str, **kw) -> pd.DataFrame:
         frame = frame[frame["regime"] == regime].copy()
         frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d")
         return frame[["regime", "day", "date", "sector", "cumulative_net_purchases_usd_bn"]].reset_index(drop=True)
+    if chart == "functioning":
+        regimes = _regime_list(result, kw.get("regimes"))
+        frame = result.functioning_frame()
+        frame = frame[frame["regime"].isin(regimes)]
+        long = frame.melt(
+            id_vars=["regime", "day", "date"],
+            value_vars=list(FUNCTIONING_MEASURES),
+            var_name="measure",
+            value_name="share_of_paths_pct",
+        )
+        long["measure"] = long["measure"].map(FUNCTIONING_MEASURES)
+        long["date"] = pd.to_datetime(long["date"]).dt.strftime("%Y-%m-%d")
+        return long[["regime", "day", "date", "measure", "share_of_paths_pct"]].reset_index(drop=True)
     if chart == "events":
         dates = _dates(result)
         rows = [
@@ -192,6 +210,7 @@ TRADEOFF_METRICS = (
     "calm_yield_cost_bp",
     "calm_interest_cost_usd_bn_per_year",
     "peak_10y_yield_change_bp",
+    "dysfunction_probability_pct",
     "broken_market_probability_pct",
 )
 
@@ -282,11 +301,12 @@ def _tradeoff_points(result: Result, regimes: list[str]) -> pd.DataFrame:
             "peak_10y_change_p5_bp": sub.loc["peak_10y_yield_change_bp", "p5"],
             "peak_10y_change_p50_bp": sub.loc["peak_10y_yield_change_bp", "p50"],
             "peak_10y_change_p95_bp": sub.loc["peak_10y_yield_change_bp", "p95"],
-            "broken_market_probability_pct": sub.loc["broken_market_probability_pct", "p50"],
+            "dysfunction_probability_pct": sub.loc["dysfunction_probability_pct", "p50"],
+            "breakdown_probability_pct": sub.loc["broken_market_probability_pct", "p50"],
         }
     points = pd.DataFrame(list(wide.values()))
     points["label"] = [
-        f"{r.regime}: broken {r.broken_market_probability_pct:.0f}%, "
+        f"{r.regime}: dysfunction {r.dysfunction_probability_pct:.0f}%, breakdown {r.breakdown_probability_pct:.0f}%, "
         f"${r.calm_interest_cost_p50_usd_bn_per_year:.0f}bn/yr"
         for r in points.itertuples()
     ]
@@ -304,7 +324,7 @@ def _tradeoff_points(result: Result, regimes: list[str]) -> pd.DataFrame:
 
 
 def tradeoff_chart(result: Result, regimes: list[str] | None = None) -> alt.LayerChart:
-    """Calm-period cost (x) against stress-period outcome (y), point size = broken-market probability."""
+    """Calm-period cost (x) against stress-period outcome (y), point size = breakdown probability."""
     regimes = _regime_list(result, regimes)
     points = _tradeoff_points(result, regimes)
     color = alt.Color("regime:N", scale=_color_scale(regimes), legend=None)
@@ -324,10 +344,10 @@ def tradeoff_chart(result: Result, regimes: list[str] | None = None) -> alt.Laye
         y=y,
         color=color,
         size=alt.Size(
-            "broken_market_probability_pct:Q",
+            "breakdown_probability_pct:Q",
             scale=alt.Scale(domain=[0, 100], range=[60, 900]),
             legend=_legend(
-                "Point size: broken-market probability (%)",
+                "Point size: breakdown probability, beyond anything observed (%)",
                 values=[10, 50, 100],
                 symbolFillColor="#999999",
                 titleLimit=500,
@@ -385,6 +405,44 @@ def holdings_chart(result: Result, regime: str) -> alt.LayerChart:
     return alt.layer(zero, lines, *_event_layers(result)).properties(width=WIDTH, height=HEIGHT, title=title)
 
 
+def functioning_chart(result: Result, regimes: list[str] | None = None) -> alt.LayerChart:
+    """Share of paths dysfunctional (solid) and broken down (dashed) each day, per regime."""
+    regimes = _regime_list(result, regimes)
+    frame = chart_frame(result, "functioning", regimes=regimes)
+    measures = list(FUNCTIONING_MEASURES.values())
+    color = alt.Color(
+        "regime:N",
+        scale=_color_scale(regimes),
+        legend=_legend("Regime", symbolType="stroke", symbolStrokeWidth=4, titleLimit=500),
+    )
+    dash = alt.StrokeDash(
+        "measure:N",
+        scale=alt.Scale(domain=measures, range=[[1, 0], [6, 4]]),
+        legend=_legend("Line", symbolType="stroke", symbolStrokeWidth=3, symbolSize=500, titleLimit=500),
+    )
+    lines = alt.Chart(frame).mark_line(strokeWidth=2.5).encode(
+        x=_date_x(),
+        y=alt.Y(
+            "share_of_paths_pct:Q",
+            axis=_axis("Share of simulated paths (%)"),
+            scale=alt.Scale(domain=[0, 100]),
+        ),
+        color=color,
+        strokeDash=dash,
+        detail="measure:N",
+        tooltip=["regime:N", "measure:N", "date:N", alt.Tooltip("share_of_paths_pct:Q", format=".1f")],
+    )
+    title = _title(
+        "Market functioning: share of paths dysfunctional or broken down on each day",
+        [
+            "Solid: dysfunctional (10y dislocation and dealer utilization both past their thresholds, as on 10-18 Mar 2020).",
+            f"Dashed: breakdown (beyond anything observed). Scenario: {result.scenario.title}.",
+            source_line(result),
+        ],
+    )
+    return alt.layer(lines, *_event_layers(result)).properties(width=WIDTH, height=HEIGHT, title=title)
+
+
 def backtest_chart(paths_frame: pd.DataFrame, model_version: str | None = None) -> alt.FacetChart:
     """Model p5-p95 band and median of the 10y yield change vs the observed path, one panel per episode."""
     frame = chart_frame(None, "backtest", paths_frame=paths_frame)
@@ -407,13 +465,15 @@ def backtest_chart(paths_frame: pd.DataFrame, model_version: str | None = None) 
             " calibration sources in the methodology",
         ],
     )
-    layered = alt.layer(band, median, observed).properties(width=max(300, WIDTH // max(1, len(episodes))), height=320)
+    columns = min(2, max(1, len(episodes)))
+    layered = alt.layer(band, median, observed).properties(width=max(300, WIDTH // columns), height=280)
     return (
         layered.facet(
             data=frame,
-            column=alt.Column(
+            facet=alt.Facet(
                 "episode:N", sort=episodes, header=alt.Header(labelFontSize=14, title=None, labelFontWeight="bold")
             ),
+            columns=columns,
         )
         .resolve_scale(x="independent", y="independent")
         .properties(title=title)

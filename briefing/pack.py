@@ -5,7 +5,8 @@ licence). Charts are vl-convert's own vector PDFs, placed on reserved landscape 
 pypdf as Form XObjects (scaled to fit), so chart text stays vector and searchable (embedded Liberation Sans).
 
 All text is deterministic: it is generated from `result.summary()` and `result.paired_difference`.
-The reproducing link is built with `policy.query.view_url`, the app's own encoder.
+The reproducing link is built with `policy.query.view_url`, the app's own encoder; it carries the
+model version of the run (`mv`), so the explorer says when it opens the link under another model.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from briefing import charts, export
 from engine import METRICS, scenario_names
 from engine.calibration import load_calibration
 from engine.scenario import SCENARIO_DIR, load_scenario
-from policy.query import MAX_PATHS, RegimeView, ViewState, regime_view_of, regimes_from_view, view_url
+from policy.query import MAX_PATHS, QUERY_VERSION, RegimeView, ViewState, regime_view_of, regimes_from_view, view_url
 
 if TYPE_CHECKING:
     from engine import Result
@@ -41,8 +42,10 @@ FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVu"
 
 FAN_SERIES = ("yield_10y_change_bp", "market_depth_usd_mn", "dealer_utilization_pct", "forced_sales_usd_bn")
+# Headline metrics, first in the headline table (the rest of METRICS follows in its own order).
 SUMMARY_METRICS = (
     "peak_10y_yield_change_bp",
+    "dysfunction_probability_pct",
     "broken_market_probability_pct",
     "trough_market_depth_usd_mn",
     "peak_dealer_utilization_pct",
@@ -56,7 +59,9 @@ READING = {
     "fan": "Lines are medians across simulated paths; shaded bands hold 90% of paths (5th to 95th percentile). "
     "Dashed lines mark the scenario's events.",
     "tradeoff": "Each point is a regime: further right costs more in calm markets, further down means a smaller "
-    "yield spike in stress; bigger points break the market on more paths.",
+    "yield spike in stress; bigger points reach a breakdown (beyond anything observed) on more paths.",
+    "functioning": "Solid lines: share of paths on which the market is dysfunctional that day; dashed lines: share "
+    "broken down (beyond anything observed). Dashed vertical lines mark the scenario's events.",
     "holdings": "Lines above zero are net buyers, below zero net sellers, cumulated from day 0 (mean over paths).",
 }
 
@@ -222,7 +227,10 @@ def summary_paragraphs(result: Result) -> list[tuple[str, list[str]]]:
             f"Under {base} (median, with the 5th to 95th percentile of {result.paths:,} simulated paths):",
             [
                 f"the 10y yield rises at its peak by {fmt_band(sb['peak_10y_yield_change_bp'], 'bp')};",
-                f"the market breaks (dealers at their limit and sales cannot clear) on "
+                f"the market is dysfunctional (10y dislocation and dealer utilization both past their thresholds, as "
+                f"on 10-18 March 2020) on at least one day on {fmt(sb['dysfunction_probability_pct']['p50'], '%')} "
+                f"of paths (dysfunctional days per path: {fmt_band(sb['dysfunction_days'], 'days')});",
+                f"it reaches a breakdown (beyond anything observed) on "
                 f"{fmt(sb['broken_market_probability_pct']['p50'], '%')} of paths;",
                 f"market depth falls to {fmt_band(sb['trough_market_depth_usd_mn'], '$mn')};",
                 f"RV funds sell {fmt_band(sb['forced_sales_usd_bn'], '$bn')} and the Fed buys "
@@ -248,12 +256,15 @@ def summary_paragraphs(result: Result) -> list[tuple[str, list[str]]]:
                 f"{_direction(sr[metric]['p50'] - sb[metric]['p50'], unit)} (path-by-path difference, 5th to 95th "
                 f"percentile: {fmt(d['p5'], unit)} to {fmt(d['p95'], unit)})."
             )
-        broken_delta = sr["broken_market_probability_pct"]["p50"] - sb["broken_market_probability_pct"]["p50"]
-        bullets.append(
-            f"Broken market: on {fmt(sr['broken_market_probability_pct']['p50'], '%')} of paths vs "
-            f"{fmt(sb['broken_market_probability_pct']['p50'], '%')} "
-            f"({fmt(broken_delta, 'pp').replace(' pp', ' percentage points')})."
-        )
+        for metric, what in (
+            ("dysfunction_probability_pct", "Dysfunction (as on 10-18 March 2020)"),
+            ("broken_market_probability_pct", "Breakdown (beyond anything observed)"),
+        ):
+            delta = sr[metric]["p50"] - sb[metric]["p50"]
+            bullets.append(
+                f"{what}: on {fmt(sr[metric]['p50'], '%')} of paths vs {fmt(sb[metric]['p50'], '%')} "
+                f"({fmt(delta, 'pp').replace(' pp', ' percentage points')})."
+            )
         bullets.append(
             f"Cost in calm markets: {fmt_band(sr['calm_yield_cost_bp'], 'bp')} of yield versus status-quo rules, "
             f"about {fmt(sr['calm_interest_cost_usd_bn_per_year']['p50'], '$bn/yr')} of interest once all debt has "
@@ -292,6 +303,15 @@ def chart_items(result: Result) -> list[ChartItem]:
         )
         for series in FAN_SERIES
     ]
+    items.append(
+        ChartItem(
+            "functioning",
+            "Market functioning: share of paths dysfunctional or broken down each day",
+            READING["functioning"],
+            charts.functioning_chart(result),
+            charts.chart_frame(result, "functioning"),
+        )
+    )
     items.append(
         ChartItem(
             "tradeoff",
@@ -426,7 +446,9 @@ def _summary_pages(doc: _Doc, result: Result) -> None:
     doc.heading("Headline results: median (5th to 95th percentile)", 14)
     s = result.summary()
     rows = [["Metric", "Unit", *result.regime_names]]
-    for metric, spec in METRICS.items():
+    order = [m for m in SUMMARY_METRICS if m in METRICS] + [m for m in METRICS if m not in SUMMARY_METRICS]
+    for metric in order:
+        spec = METRICS[metric]
         rows.append([spec.label, spec.unit, *(_cell(s[r][metric], spec.unit) for r in result.regime_names)])
     n = len(result.regime_names)
     doc.grid(rows, (46, 12, *([max(40.0, 200.0 / n)] * n)), size=8.5)
@@ -487,7 +509,8 @@ def _reproduce_page(doc: _Doc, result: Result, link: str, caveats: list[str]) ->
     doc.heading("Reproducibility")
     regimes = " ".join(f"--regime {n}" for n in result.regime_names)
     lines = [
-        f"Model version: {result.model_version}",
+        f"Model version: {result.model_version} (the link carries it as mv={result.model_version}; link format "
+        f"{QUERY_VERSION})",
         f"Scenario: {result.scenario.name} ({result.scenario.title})",
         f"Regimes: {', '.join(result.regime_names)}",
         f"Paths: {result.paths:,}; seed: {result.seed}; shock scale: {result.shock_scale:g}; days: {result.days}",
@@ -563,7 +586,7 @@ def _merge_charts(text_pdf: bytes, placements: list[tuple[int, tuple[float, floa
 def build_pdf(result: Result, view: ViewState, base_url: str = DEFAULT_BASE_URL, *, _rendered=None) -> bytes:
     """The multi-page briefing PDF."""
     _check_view(result, view)
-    link = view_url(base_url, view)
+    link = view_url(base_url, view, model_version=result.model_version)
     caveats = link_caveats(result, view)
     generated = datetime.now(UTC).strftime("%d %b %Y %H:%M UTC")
     items, rendered = _rendered if _rendered is not None else _render(result)
@@ -604,7 +627,7 @@ def build_zip(
 ) -> bytes:
     """The ZIP: the briefing PDF (when given), every chart in PNG/SVG/PDF/CSV, data, regimes, scenario."""
     items, rendered = rendered_items
-    link = view_url(base_url, view)
+    link = view_url(base_url, view, model_version=result.model_version)
     files: dict[str, bytes] = {}
     if pdf is not None and pdf_name:
         files[pdf_name] = pdf
@@ -639,6 +662,7 @@ def build_zip(
     files[scenario_path] = scenario_bytes
     run = {
         "model_version": result.model_version,
+        "link_format": QUERY_VERSION,
         "scenario": result.scenario.name,
         "regimes": result.regime_names,
         "paths": result.paths,

@@ -1,8 +1,9 @@
 """The whole explorer view as URL query parameters: versioned, compact, validated on the way in.
 
-Format, version 1 (every value is a plain string; order does not matter):
+Format, version 2 (every value is a plain string; order does not matter):
 
-    v=1                          format version (required for links made by the app; missing = 1)
+    v=2                          link format version (written by the app; missing = 2, for hand-written links)
+    mv=2.0.0                     model version the link was made with (`engine.MODEL_VERSION`, passed in)
     sc=march_2020                scenario name (`engine.scenario_names()`)
     sev=1                        shock severity, the engine's shock scale, 0 to 5
     n=500                        Monte Carlo paths, 1 to 10,000
@@ -15,10 +16,19 @@ Format, version 1 (every value is a plain string; order does not matter):
 
 Only levers that differ from the preset are written, so a link names exactly what a user changed.
 `decode_view` never raises: it returns the best view it can restore plus one human message per
-field it dropped, naming the field and what is allowed.
+field it dropped or changed, naming the field and what is allowed. A link whose `mv` differs from
+the running model gets one message that its numbers may differ.
 
-Layering: `policy` does not import `engine`. The scenario list and the assumption ranges that
-`decode_view` checks against are passed in by the caller (`engine.assumption_bounds`).
+Version 1 (model 0.1, no `mv`) is still read, with one message that the numbers may differ and
+which lever defaults model 2.0 changed (`V1_CHANGED_DEFAULTS`; presets are read with today's
+defaults, not converted). Its retired lever names are handled in any version:
+`rN.clearing.margin_floor_pct` is read as `rN.clearing.haircut_floor_pct` (the same floor on
+cleared repo margin, now on top of the CCP's VaR margin), and `rN.leverage_cap.max_leverage_x` is
+dropped (x equity is not the gross notional / net assets the cap now measures; no conversion).
+
+Layering: `policy` does not import `engine`. The scenario list, the assumption ranges and the model
+version that `encode_view` / `decode_view` use are passed in by the caller (`engine.scenario_names`,
+`engine.assumption_bounds`, `engine.MODEL_VERSION`).
 """
 
 import math
@@ -33,7 +43,9 @@ from policy.presets import PRESETS, get_preset, preset_names
 from policy.regime import PolicyRegime
 from policy.spec import LeverSpec, allowed_range, lever_specs, regime_value, with_changes
 
-QUERY_VERSION = 1
+QUERY_VERSION = 2
+SUPPORTED_VERSIONS: tuple[int, ...] = (1, 2)
+V1_MODEL_VERSION = "0.1"  # the model every version-1 link was made with
 MAX_REGIMES = 4
 MAX_PATHS = 10_000
 MAX_SHOCK_SCALE = 5.0
@@ -43,8 +55,39 @@ _MAX_PARAMS = 400
 _MAX_VALUE_CHARS = 200
 _REGIME_KEY = re.compile(r"^r(\d{1,3})(?:\.(.+))?$")
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ .\-]*$")
-
 LeverValue = bool | int | float | str
+_MODEL_VERSION_PATTERN = re.compile(r"^\d{1,4}(?:\.\d{1,4}){0,3}(?:[-+][A-Za-z0-9.]{1,20})?$")
+
+# Lever defaults of model 0.1 (link format 1) that model 2.0 changed, by today's lever path; the
+# version-1 message compares them with today's defaults from `lever_specs()`.
+V1_CHANGED_DEFAULTS: dict[str, LeverValue] = {
+    "clearing.haircut_floor_pct": 2.0,
+    "fed_backstop.threshold_bp": 35.0,
+    "fed_backstop.slope_usd_bn_per_bp": 4.0,
+    "fed_backstop.lag_days": 2,
+    "futures_margin.initial_margin_pct": 2.0,
+}
+# Retired levers' model-0.1 defaults, for the version-1 message.
+V1_RETIRED_DEFAULTS: dict[str, str] = {"leverage_cap.max_leverage_x": "12 x equity"}
+# Levers model 2.0 added (a version-1 link always gets their defaults).
+V1_NEW_LEVERS: tuple[str, ...] = ("leverage_cap.covered_share_pct", "fed_backstop.persistence_pct")
+# Old lever path -> (today's path, why), read under the new name in any link version.
+RENAMED_LEVERS: dict[str, tuple[str, str]] = {
+    "clearing.margin_floor_pct": (
+        "clearing.haircut_floor_pct",
+        "the same floor on cleared repo margin, now applied on top of the CCP's VaR margin (the larger "
+        "of the two is charged), with a status-quo default of 0 because the SEC rule sets no floor",
+    ),
+}
+# Old lever path -> (today's nearest lever, why it is not converted), dropped in any link version.
+RETIRED_LEVERS: dict[str, tuple[str, str]] = {
+    "leverage_cap.max_leverage_x": (
+        "leverage_cap.max_gross_leverage_x",
+        "the cap now measures gross notional exposure / net assets (Form PF), not RV positions per dollar "
+        "of equity, so the value was not converted",
+    ),
+}
+
 
 
 class RegimeView(BaseModel):
@@ -189,12 +232,17 @@ def regimes_from_view(view: ViewState) -> list[PolicyRegime]:
 # ---------------------------------------------------------------- encode
 
 
-def encode_view(view: ViewState) -> dict[str, str]:
-    """The view as query parameters (format version `QUERY_VERSION`, see the module docstring)."""
+def encode_view(view: ViewState, *, model_version: str) -> dict[str, str]:
+    """The view as query parameters (format version `QUERY_VERSION`, see the module docstring).
+
+    `model_version` is the running model's (`engine.MODEL_VERSION`); it is written as `mv`, so a
+    link opened under another model can say that its numbers may differ.
+    """
     specs = _specs()
     order = {path: i for i, path in enumerate(specs)}
     params: dict[str, str] = {
         "v": str(QUERY_VERSION),
+        "mv": str(model_version),
         "sc": view.scenario,
         "sev": format_value(float(view.shock_scale)),
         "n": str(view.paths),
@@ -211,10 +259,11 @@ def encode_view(view: ViewState) -> dict[str, str]:
     return params
 
 
-def view_url(base_url: str, view: ViewState) -> str:
+def view_url(base_url: str, view: ViewState, *, model_version: str) -> str:
     """A shareable link: `base_url` with its query replaced by the encoded view."""
     parts = urlsplit(base_url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", urlencode(encode_view(view)), ""))
+    query = urlencode(encode_view(view, model_version=model_version))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
 
 
 # ---------------------------------------------------------------- decode
@@ -231,16 +280,20 @@ def decode_view(
     *,
     scenarios: Sequence[str],
     assumption_ranges: Callable[[str], Mapping[str, tuple[float, float, str]]],
+    model_version: str,
+    default_scenario: str | None = None,
 ) -> tuple[ViewState, list[str]]:
     """Query parameters to a ViewState, never raising.
 
     Returns the best state it can restore and one message per dropped or corrected field, naming
-    the field and the allowed values. The caller passes the scenario names and
-    `assumption_ranges(scenario) -> {name: (low, high, unit)}` (the engine's, in the app), so
-    `policy` stays below `engine`.
+    the field and the allowed values. The caller passes the scenario names,
+    `assumption_ranges(scenario) -> {name: (low, high, unit)}` and the running model version (the
+    engine's, in the app), so `policy` stays below `engine`. `default_scenario` is what a link
+    without a (known) `sc` opens; None means the first of `scenarios`.
     """
     messages: list[str] = []
-    names = list(scenarios)
+    names = [str(n) for n in scenarios]
+    fallback = default_scenario if default_scenario in names else (names[0] if names else str(default_scenario or ""))
     ranges_of = assumption_ranges
     raw: dict[str, str] = {}
     try:
@@ -258,21 +311,16 @@ def decode_view(
             continue
         raw[key] = text
 
-    version = raw.pop("v", str(QUERY_VERSION))
-    if version != str(QUERY_VERSION):
-        messages.append(
-            f"v: link format version {_short(version)} is not supported; allowed: {QUERY_VERSION}. "
-            "The link was read as version 1 where possible; check the settings below."
-        )
+    version = _link_version(raw.pop("v", None), raw.pop("mv", None), str(model_version), messages)
 
     # scenario and run settings
-    scenario = names[0]
+    scenario = fallback
     if "sc" in raw:
         text = raw.pop("sc")
         if text in names:
             scenario = text
         else:
-            messages.append(f"sc: unknown scenario {_short(text)}; allowed: {', '.join(names)}")
+            messages.append(f"sc: unknown scenario {_short(text)}; allowed: {', '.join(names)}; showing {fallback}")
     view = default_view(scenario)
     run_settings = {"sev": view.shock_scale, "n": view.paths, "seed": view.seed}
     # key: (parser, low, high, what the message calls it and allows)
@@ -324,7 +372,8 @@ def decode_view(
             ranges = {}
         for name, text in assumption_keys.items():
             if name not in ranges:
-                messages.append(f"a.{_short(name)[1:-1]}: unknown assumption for {scenario}; ignored")
+                older = f" in model {model_version} (the link is from model {V1_MODEL_VERSION})" if version == 1 else ""
+                messages.append(f"a.{_short(name)[1:-1]}: unknown assumption for {scenario}{older}; ignored")
                 continue
             low, high, unit = ranges[name]
             value = _parse_float(text)
@@ -365,20 +414,33 @@ def _decode_regime(index: int, fields: dict[str, str], messages: list[str]) -> R
     specs = _specs()
     base = get_preset(preset)
     changes: dict[str, LeverValue] = {}
-    for path, text in fields.items():
+    for given, text in fields.items():
+        path, note = _current_path(prefix, given, text, fields, messages)
+        if path is None:
+            continue
         spec = specs.get(path)
         if spec is None:
             messages.append(f"{prefix}.{_short(path)[1:-1]}: unknown lever ignored")
             continue
+
+        def problem(detail: str, path: str = path, note: str | None = note) -> None:
+            messages.append(f"{note}; {detail}" if note else f"{prefix}.{path}: {detail}")
+
         value = parse_lever(spec, text)
         if value is None:
-            messages.append(f"{prefix}.{path}: {_short(text)} ignored; allowed: {allowed_range(path)}")
+            problem(f"{_short(text)} ignored; allowed: {allowed_range(path)}")
             continue
         try:
             with_changes(base, {path: value})
         except ValueError as err:
-            messages.append(f"{prefix}.{err}" if str(err).startswith(path) else f"{prefix}.{path}: {err}")
+            detail = str(err)
+            if note is None and detail.startswith(path):
+                messages.append(f"{prefix}.{detail}")
+            else:
+                problem(detail.removeprefix(f"{path}: "))
             continue
+        if note:
+            messages.append(f"{note}; value {format_value(value)} kept")
         if value != regime_value(base, path):
             changes[path] = value
     try:
@@ -387,6 +449,78 @@ def _decode_regime(index: int, fields: dict[str, str], messages: list[str]) -> R
         messages.append(f"{prefix}: {err}; lever changes of this regime ignored")
         changes = {}
     return RegimeView(preset=preset, name=name, changes=changes)
+
+
+def _link_version(text: str | None, link_model: str | None, model_version: str, messages: list[str]) -> int:
+    """The link format to read (1 or 2), with the messages on the format and the link's model version."""
+    version = QUERY_VERSION
+    if text is not None:
+        parsed = _parse_int(text)
+        if parsed in SUPPORTED_VERSIONS:
+            version = int(parsed)
+        else:
+            messages.append(
+                f"v: link format version {_short(text)} is not supported; allowed: "
+                f"{', '.join(str(v) for v in SUPPORTED_VERSIONS)}. The link was read as version {QUERY_VERSION} "
+                "where possible; check the settings below."
+            )
+    if version == 1:
+        messages.append(v1_message(model_version))
+    elif link_model is not None:
+        if not _MODEL_VERSION_PATTERN.match(link_model):
+            messages.append(f"mv: {_short(link_model)} ignored; allowed: a model version such as {model_version}")
+        elif link_model != model_version:
+            messages.append(
+                f"mv: this link was made with model {link_model} and this is model {model_version}, so its numbers "
+                "may differ from the ones it was shared with (its settings were read as they are)"
+            )
+    return version
+
+
+def v1_message(model_version: str) -> str:
+    """The one message a version-1 link gets: made with model 0.1, numbers may differ, what changed."""
+    specs = _specs()
+    was = {new: old for old, (new, _) in RENAMED_LEVERS.items()}
+    changed = []
+    for path, old in V1_CHANGED_DEFAULTS.items():
+        spec = specs.get(path)
+        if spec is None or spec.default == old:
+            continue
+        renamed = f" (was {was[path].split('.', 1)[1]})" if path in was else ""
+        changed.append(f"{path}{renamed} {format_value(old)} -> {format_value(spec.default)} {spec.unit}")
+    for old_path, (new_path, _) in RETIRED_LEVERS.items():
+        spec = specs.get(new_path)
+        if spec is not None:
+            old = V1_RETIRED_DEFAULTS.get(old_path, "")
+            changed.append(f"{old_path} {old} -> {new_path} {format_value(spec.default)} {spec.unit}".replace("  ", " "))
+    new = [f"{p} {format_value(specs[p].default)} {specs[p].unit}" for p in V1_NEW_LEVERS if p in specs]
+    return (
+        f"v: this link was made with model {V1_MODEL_VERSION} (link format 1) and this is model {model_version}, "
+        "so its numbers may differ. Lever defaults that changed (presets now use the new ones): "
+        + "; ".join(changed)
+        + (f"; new levers: {'; '.join(new)}" if new else "")
+        + f". Allowed link formats: {', '.join(str(v) for v in SUPPORTED_VERSIONS)}."
+    )
+
+
+def _current_path(
+    prefix: str, given: str, text: str, fields: Mapping[str, str], messages: list[str]
+) -> tuple[str | None, str | None]:
+    """Today's path of a lever key and a note if it was renamed; None (with a message) if it is retired."""
+    if given in RETIRED_LEVERS:
+        new_path, why = RETIRED_LEVERS[given]
+        messages.append(
+            f"{prefix}.{given}: dropped, {why} ({_short(text)} ignored); to cap leverage set {prefix}.{new_path}, "
+            f"allowed: {allowed_range(new_path)}"
+        )
+        return None, None
+    if given in RENAMED_LEVERS:
+        new_path, why = RENAMED_LEVERS[given]
+        if new_path in fields:
+            messages.append(f"{prefix}.{given}: ignored; the link also sets {prefix}.{new_path}, its new name")
+            return None, None
+        return new_path, f"{prefix}.{given}: renamed {prefix}.{new_path} in model 2.0, {why}"
+    return given, None
 
 
 def _unique_names(regimes: list[RegimeView], messages: list[str]) -> None:
@@ -419,6 +553,10 @@ def validate_view(view: ViewState) -> ViewState:
 __all__ = [
     "MAX_REGIMES",
     "QUERY_VERSION",
+    "RENAMED_LEVERS",
+    "RETIRED_LEVERS",
+    "SUPPORTED_VERSIONS",
+    "V1_CHANGED_DEFAULTS",
     "RegimeView",
     "ValidationError",
     "ViewState",
@@ -432,5 +570,6 @@ __all__ = [
     "regime_view_of",
     "regimes_from_view",
     "unique_name",
+    "v1_message",
     "view_url",
 ]

@@ -12,6 +12,7 @@ import sys
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -21,9 +22,9 @@ from pypdf import PdfReader
 import policy
 from briefing import charts, export
 from briefing.pack import DEFAULT_BASE_URL, build_pack, fmt, pack_names, view_for_result
-from engine import METRICS, simulate
+from engine import METRICS, MODEL_VERSION, simulate
 from engine.scenario import SCENARIO_DIR
-from policy.query import view_url
+from policy.query import QUERY_VERSION, decode_view, view_url
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = "foreign_selloff_2026"
@@ -112,6 +113,24 @@ def test_tradeoff_frame_is_the_summary(result):
         assert row.unit == METRICS[row.metric].unit
 
 
+def test_functioning_frame_is_the_engine_share_of_paths(result):
+    frame = charts.chart_frame(result, "functioning")
+    assert list(frame.columns) == ["regime", "day", "date", "measure", "share_of_paths_pct"]
+    assert set(frame["measure"]) == set(charts.FUNCTIONING_MEASURES.values())
+    for i, regime in enumerate(result.regime_names):
+        rows = frame[(frame["regime"] == regime) & (frame["measure"] == charts.FUNCTIONING_MEASURES["dysfunction_share_pct"])]
+        np.testing.assert_allclose(rows.sort_values("day")["share_of_paths_pct"], 100.0 * result.dysfunction[i].mean(axis=0))
+    text = pdf_text(export.to_pdf(charts.functioning_chart(result)))
+    assert "Market functioning" in text and "Source: Treasury Market Policy Explorer" in text
+
+
+def test_tradeoff_labels_say_breakdown_and_dysfunction(result):
+    points = charts._tradeoff_points(result, result.regime_names)
+    assert all("dysfunction" in label and "breakdown" in label and "broken" not in label for label in points["label"])
+    spec = json.dumps(charts.tradeoff_chart(result).to_dict())
+    assert "Point size: breakdown probability" in spec and "broken-market" not in spec
+
+
 def test_backtest_chart_from_contract_frame():
     dates = pd.bdate_range("2020-03-02", periods=5)
     frame = pd.DataFrame(
@@ -141,11 +160,13 @@ def test_unknown_series_or_regime_names_the_field(result):
 def test_pack_pdf_pages_link_and_numbers(result, pack):
     view, pdf, _ = pack
     reader = PdfReader(io.BytesIO(pdf))
-    # title, summary, headline table, 4 fans + trade-off + holdings per regime, >= 2 assumption pages, reproduce
-    n_charts = 4 + 1 + len(REGIMES)
+    # title, summary, headline table, 4 fans + functioning + trade-off + holdings per regime, >= 2 assumption
+    # pages, reproduce
+    n_charts = 4 + 1 + 1 + len(REGIMES)
     assert len(reader.pages) >= 3 + n_charts + 2 + 1
     text = "\n".join(page.extract_text() or "" for page in reader.pages)
-    link = view_url(DEFAULT_BASE_URL, view)
+    link = view_url(DEFAULT_BASE_URL, view, model_version=result.model_version)
+    assert f"mv={MODEL_VERSION}" in link and f"v={QUERY_VERSION}" in link
     assert link in "".join(text.split())  # long links may wrap across lines in the text layer
     uris = [
         annot.get_object()["/A"]["/URI"]
@@ -163,6 +184,18 @@ def test_pack_pdf_pages_link_and_numbers(result, pack):
         for metric in ("peak_10y_yield_change_bp", "forced_sales_usd_bn", "calm_yield_cost_bp"):
             unit = METRICS[metric].unit
             assert fmt(fresh[regime][metric]["p50"], unit) in flat, (regime, metric)
+    # Functioning in words: dysfunction and breakdown (beyond anything observed), never "broken market".
+    base = fresh["status_quo"]
+    assert f"dysfunctional (10y dislocation and dealer utilization both past their thresholds, as on 10-18 March 2020) " \
+           f"on at least one day on {fmt(base['dysfunction_probability_pct']['p50'], '%')} of paths" in flat
+    assert f"breakdown (beyond anything observed) on {fmt(base['broken_market_probability_pct']['p50'], '%')}" in flat
+    assert "Dysfunction (as on 10-18 March 2020): on" in flat and "Breakdown (beyond anything observed): on" in flat
+    assert "broken market" not in flat.lower() and "market breaks" not in flat.lower()
+    assert "Dysfunction probability" in flat and "Breakdown probability" in flat  # headline table rows
+    headline = next(page.extract_text() for page in reader.pages if "Headline results: median" in page.extract_text())
+    assert headline.index("Dysfunction probability") < headline.index("Lowest 30y swap spread")  # headline metrics first
+    assert f"Model version: {MODEL_VERSION}" in flat and f"mv={MODEL_VERSION}" in "".join(text.split())
+    assert "Market functioning" in text
     # Every chart page carries the chart's own (vector) text.
     assert "Who sold and who absorbed" in text
     assert "Calibration sources in the methodology".lower() in text.lower()
@@ -173,7 +206,7 @@ def test_pack_zip_contents_match_engine(result, pack):
     zf = zipfile.ZipFile(io.BytesIO(zipped))
     names = set(zf.namelist())
     keys = [f"fan_{s}" for s in ("yield_10y_change_bp", "market_depth_usd_mn", "dealer_utilization_pct",
-                                 "forced_sales_usd_bn")] + ["tradeoff"] + [f"holdings_{r}" for r in REGIMES]
+                                 "forced_sales_usd_bn")] + ["functioning", "tradeoff"] + [f"holdings_{r}" for r in REGIMES]
     for key in keys:
         for ext in ("png", "svg", "pdf", "csv"):
             assert f"charts/{key}.{ext}" in names
@@ -183,7 +216,7 @@ def test_pack_zip_contents_match_engine(result, pack):
     for name in ("README.txt", "data/summary.csv", "data/series.csv", "run.json"):
         assert name in names
     readme = zf.read("README.txt").decode()
-    link = view_url(DEFAULT_BASE_URL, view)
+    link = view_url(DEFAULT_BASE_URL, view, model_version=result.model_version)
     assert link in readme and f"seed: {SEED}" in readme and result.model_version in readme
     for name in names - {"README.txt"}:
         assert name in readme
@@ -197,7 +230,13 @@ def test_pack_zip_contents_match_engine(result, pack):
         loaded = policy.PolicyRegime.model_validate_json(zf.read(f"regimes/{regime.name}.json"))
         assert loaded == regime
     assert zf.read(f"scenario/{SCENARIO}.toml") == (SCENARIO_DIR / f"{SCENARIO}.toml").read_bytes()
-    assert json.loads(zf.read("run.json"))["link"] == link
+    run = json.loads(zf.read("run.json"))
+    assert run["link"] == link and run["model_version"] == MODEL_VERSION and run["link_format"] == QUERY_VERSION
+    # The pack's link opens the same view in the app, without any message.
+    params = {k: v[-1] for k, v in parse_qs(urlsplit(link).query).items()}
+    decoded, messages = decode_view(params, scenarios=[SCENARIO], assumption_ranges=lambda _: {},
+                                    model_version=MODEL_VERSION)
+    assert decoded == view and messages == []
 
 
 def test_pack_refuses_a_view_of_another_run(result):

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from engine import MODEL_VERSION
+
 pytestmark = pytest.mark.browser
 
 OUT = Path(__file__).resolve().parents[1] / "test-results"
@@ -41,6 +43,12 @@ INSTALL_PROBE = """
   }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
 }
 """
+
+
+def _write(name: str, text: str) -> None:
+    """Save a report in test-results/ (made again here: pytest-playwright empties it when a worker starts)."""
+    OUT.mkdir(exist_ok=True)
+    (OUT / name).write_text(text)
 
 
 def _wait_idle(page) -> None:
@@ -96,7 +104,7 @@ def test_slider_moves_chart_and_metric(page, streamlit_server):
         "max_ms": round(max(latencies), 1),
         "all_ms": [round(x, 1) for x in latencies],
     }
-    (OUT / "latency.json").write_text(json.dumps(report, indent=2))
+    _write("latency.json", json.dumps(report, indent=2))
     print(
         f"\nslider-to-chart latency over {MOVES} moves: median {median:.0f} ms (min {min(latencies):.0f}, max {max(latencies):.0f})"
     )
@@ -107,8 +115,9 @@ def test_methodology_page(page, streamlit_server):
     OUT.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1500, "height": 1100})
     page.goto(streamlit_server + "/methodology", wait_until="domcontentloaded")
-    page.get_by_text("Calm period: what a regime costs").wait_for(timeout=60_000)
-    page.locator(".katex").first.wait_for(timeout=30_000)
+    page.get_by_text(f"Model version {MODEL_VERSION}.").wait_for(timeout=60_000)
+    page.locator(".katex").first.wait_for(timeout=30_000)  # the equations render
+    page.get_by_text(f"model {MODEL_VERSION} · link format").wait_for(timeout=30_000)  # footer
     page.wait_for_timeout(500)
     page.screenshot(path=str(OUT / "methodology.png"), full_page=True)
 
@@ -121,7 +130,7 @@ def test_briefing_pack_download_from_the_browser(page, streamlit_server):
 
     OUT.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1500, "height": 2300})
-    view = "/?v=1&sc=foreign_selloff_2026&n=500&seed=0&r0=status_quo&r1=clearing_rule&r2=all_guardrails"
+    view = f"/?v=2&mv={MODEL_VERSION}&sc=foreign_selloff_2026&n=500&seed=0&r0=status_quo&r1=clearing_rule&r2=all_guardrails"
     page.goto(streamlit_server + view, wait_until="domcontentloaded")
     page.locator(f"{CHART} svg").first.wait_for(timeout=60_000)
     _wait_idle(page)
@@ -136,5 +145,22 @@ def test_briefing_pack_download_from_the_browser(page, streamlit_server):
     assert any(n.startswith("briefing_") and n.endswith(".pdf") for n in names), names[:10]
     assert sum(n.endswith(".png") for n in names) >= 5 and sum(n.endswith(".csv") for n in names) >= 5
     assert {"status_quo", "clearing_rule", "all_guardrails"} <= {Path(n).stem for n in names if n.endswith(".json")}
-    (OUT / "pack_time.json").write_text(json.dumps({"regimes": 3, "paths": 500, "click_to_file_s": round(seconds, 2)}))
+    _write("pack_time.json", json.dumps({"regimes": 3, "paths": 500, "click_to_file_s": round(seconds, 2)}))
     print(f"\nbriefing pack, 3 regimes x 500 paths: click to file {seconds:.1f} s")
+
+
+def test_an_old_link_opens_with_its_message(page, streamlit_server):
+    """A link of model 0.1 (format 1, old lever name) opens: the message shows and the results render."""
+    OUT.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1500, "height": 1100})
+    old = "/?v=1&sc=april_2025&n=200&seed=0&r0=status_quo&r1=clearing_rule&r1.clearing.margin_floor_pct=3"
+    page.goto(streamlit_server + old, wait_until="domcontentloaded")
+    page.get_by_text("this link was made with model 0.1").wait_for(timeout=60_000)
+    page.get_by_text("renamed r1.clearing.haircut_floor_pct").wait_for(timeout=30_000)
+    page.locator(f"{CHART} svg").first.wait_for(timeout=60_000)
+    page.locator(METRIC).first.wait_for(timeout=60_000)
+    _wait_idle(page)
+    page.wait_for_function("() => window.location.search.includes('v=2') && window.location.search.includes('mv=')",
+                           timeout=30_000)
+    assert "margin_floor_pct" not in page.evaluate("() => window.location.search")
+    page.screenshot(path=str(OUT / "old_link.png"), full_page=True)

@@ -11,34 +11,47 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from engine import METRICS, InputError, assumption_ranges, load_scenario, scenario_names
+from engine import METRICS, MODEL_VERSION, InputError, assumption_ranges, load_scenario
 from engine.dynamics import SERIES
 from policy import PRESET_DESCRIPTIONS, RegimeInputError, get_preset, lever_specs, regime_to_json, regime_value
 from policy.io import parse_regime_text
-from policy.query import MAX_REGIMES, encode_view, regime_from_view, regimes_from_view, view_url
+from policy.query import MAX_REGIMES, QUERY_VERSION, regime_from_view, regimes_from_view, view_url
 from ui import state
 from ui.fmt import delta_unit, fmt_range, fmt_value
 from ui.runner import LONG_RUN_PATHS, run_view
+from ui.text import FED_NOTE, FUNCTIONING_NOTE
 
 # Headline cards: metric, and whether a higher value is worse (for the colour of the difference).
+# Two rows of four: the stress outcome (with the two functioning probabilities side by side), then
+# flows and the calm-period cost.
 CARD_METRICS: tuple[tuple[str, str], ...] = (
     ("peak_10y_yield_change_bp", "inverse"),
     ("trough_market_depth_usd_mn", "normal"),
+    ("dysfunction_probability_pct", "inverse"),
     ("broken_market_probability_pct", "inverse"),
     ("forced_sales_usd_bn", "inverse"),
     ("fed_purchases_usd_bn", "off"),
     ("calm_yield_cost_bp", "inverse"),
     ("calm_interest_cost_usd_bn_per_year", "inverse"),
 )
-FAN_SERIES: tuple[str, ...] = (
+CARDS_PER_ROW = 4
+# Fan-chart choices, most asked-for first; any other engine series follows in the engine's order.
+_FAN_FIRST: tuple[str, ...] = (
     "yield_10y_change_bp",
+    "yield_30y_change_bp",
+    "dislocation_bp",
+    "long_dislocation_bp",
     "market_depth_usd_mn",
     "dealer_utilization_pct",
+    "dealer_long_utilization_pct",
+    "dealer_inventory_usd_bn",
     "basis_widening_bp",
     "swap_spread_30y_bp",
     "fund_leverage_x",
     "forced_sales_usd_bn",
+    "fed_purchases_usd_bn",
 )
+FAN_SERIES: tuple[str, ...] = tuple(s for s in _FAN_FIRST if s in SERIES) + tuple(s for s in SERIES if s not in _FAN_FIRST)
 FRONT_GROUPS = ("clearing", "dealer_rule", "leverage_cap")
 GROUP_TITLES = {
     "clearing": "SEC central clearing rule",
@@ -61,7 +74,7 @@ STATUS_BADGE = {
 
 
 def _sidebar() -> None:
-    names = scenario_names()
+    names = state.scenario_options()
     with st.sidebar:
         st.header("Scenario")
         st.selectbox(
@@ -72,6 +85,12 @@ def _sidebar() -> None:
             on_change=state.on_scenario_change,
         )
         sc = load_scenario(st.session_state[state.K_SCENARIO])
+        if state.is_placebo(sc.name):
+            st.info(
+                "A placebo episode: markets kept functioning, so a sound model stays calm here too. It tests the "
+                "model rather than the rules; the Backtest on the Methodology page scores it.",
+                icon=":material/science:",
+            )
         st.caption(sc.description)
         with st.expander("Shock and its sources"):
             st.markdown(f"**Fundamental 10y path.** {sc.fundamental.source}")
@@ -89,8 +108,8 @@ def _sidebar() -> None:
             step=0.1,
             key=state.K_SEVERITY,
             format="%.1fx",
-            help="Multiplies the scenario's flows, fundamental path and historical Fed schedule, and the "
-            "excess of volatility and funding stress over calm levels. 1x = the scenario as written; 0 = no shock.",
+            help="Multiplies the scenario's flows, its fundamental path (and so that path's volatility) and its "
+            "funding stress above calm levels. 1x = the scenario as written; 0 = no shock.\n\n" + FED_NOTE,
         )
         st.number_input(
             "Monte Carlo paths",
@@ -216,6 +235,8 @@ def _regime_editor(index: int, uid: int, specs) -> None:
             help="Choosing a preset resets this regime's levers to it.",
         )
         st.caption(PRESET_DESCRIPTIONS[preset])
+        if base.fed_backstop.purchase_schedule_usd_bn_per_day:
+            st.caption("Its Fed purchases follow the dated historical schedule, scaled with the shock severity.")
         changed = 0
         for group in FRONT_GROUPS:
             st.markdown(f"**{GROUP_TITLES[group]}**")
@@ -236,6 +257,8 @@ def _regime_editor(index: int, uid: int, specs) -> None:
             if more.open:
                 for group in other:
                     st.markdown(f"**{GROUP_TITLES[group]}**")
+                    if group == "fed_backstop":
+                        st.caption(FED_NOTE)
                     _group(uid, group, specs, base, rv)
         changed += other_changed
         bottom = st.columns(2)
@@ -319,12 +342,15 @@ def _cards(result, names: list[str]) -> None:
     baseline = names[0]
     for name in names:
         st.markdown(f"**{name}**" + (" (baseline)" if name == baseline else f" vs {baseline}"))
-        cols = [*st.columns(4), *st.columns(4)[:3]]  # two rows: wide enough for labels and values
-        for col, (metric, direction) in zip(cols, CARD_METRICS, strict=True):
+        # rows of CARDS_PER_ROW: wide enough for labels and values
+        cols = [col for _ in range(0, len(CARD_METRICS), CARDS_PER_ROW) for col in st.columns(CARDS_PER_ROW)]
+        for col, (metric, direction) in zip(cols, CARD_METRICS, strict=False):
             spec = METRICS[metric]
             stats = summary[name][metric]
             delta = None
             help_text = f"{spec.definition}\n\nMedian; 5th-95th percentile: {fmt_range(stats, spec.unit)}."
+            if metric == "fed_purchases_usd_bn":
+                help_text += f"\n\n{FED_NOTE}"
             if name != baseline:
                 # The arrow is the change in the median shown (as in the briefing pack); the
                 # path-by-path (paired) difference, whose median can differ, is in the help.
@@ -414,7 +440,7 @@ def _results(result, view) -> None:
     from briefing import charts
 
     names = result.regime_names
-    run_key = json.dumps(encode_view(view), sort_keys=True)
+    run_key = json.dumps(state.encode(view), sort_keys=True)
     st.subheader("Headline results")
     st.caption(
         f"Medians over {result.paths:,} paths (seed {result.seed}, severity {result.shock_scale:g}x, "
@@ -424,22 +450,15 @@ def _results(result, view) -> None:
     _cards(result, names)
 
     tabs = st.tabs(
-        ["Stress paths", "All metrics", "Holdings by sector", "Calm cost vs resilience"],
+        ["Stress paths", "Market functioning", "All metrics", "Holdings by sector", "Calm cost vs resilience"],
         key="t.results",
         on_change="rerun",
     )
     stem = f"{result.scenario.name}"
     with tabs[0]:
         if tabs[0].open:
-            series = st.segmented_control(
-                "Series",
-                FAN_SERIES,
-                format_func=lambda s: SERIES[s],
-                key="w.series",
-                required=True,
-                default=FAN_SERIES[0],
-            )
-            series = series or FAN_SERIES[0]
+            series = st.selectbox("Series", FAN_SERIES, format_func=lambda s: SERIES[s], key="w.series")
+            series = series if series in SERIES else FAN_SERIES[0]
             _fan(result, series)
             _downloads(
                 "fan", f"{stem}_{series}",
@@ -448,14 +467,26 @@ def _results(result, view) -> None:
             )
     with tabs[1]:
         if tabs[1].open:
+            st.caption(
+                f"Share of paths on which the market is dysfunctional or broken down, day by day. {FUNCTIONING_NOTE} "
+                "The headline probabilities count the paths with at least one such day."
+            )
+            _chart(run_key, "functioning", "", lambda: charts.functioning_chart(result))
+            _downloads(
+                "functioning", f"{stem}_functioning",
+                lambda: charts.functioning_chart(result),
+                lambda: charts.chart_frame(result, "functioning"),
+            )
+    with tabs[2]:
+        if tabs[2].open:
             table = summary_table(result)
             st.dataframe(table, hide_index=True, column_config={
                 c: st.column_config.NumberColumn(format="%.2f") for c in table.columns[2:]
             })
             st.download_button("Download table (CSV)", data=lambda: table.to_csv(index=False),
                                file_name=f"{stem}_summary.csv", mime="text/csv", on_click="ignore", key="dl.table")
-    with tabs[2]:
-        if tabs[2].open:
+    with tabs[3]:
+        if tabs[3].open:
             regime = st.selectbox("Regime", names, key="w.holdings_regime")
             regime = regime if regime in names else names[0]
             _chart(run_key, "holdings", regime, lambda: charts.holdings_chart(result, regime))
@@ -464,8 +495,8 @@ def _results(result, view) -> None:
                 lambda: charts.holdings_chart(result, regime),
                 lambda: charts.chart_frame(result, "holdings", regime=regime),
             )
-    with tabs[3]:
-        if tabs[3].open:
+    with tabs[4]:
+        if tabs[4].open:
             _chart(run_key, "tradeoff", "", lambda: charts.tradeoff_chart(result))
             _downloads(
                 "tradeoff", f"{stem}_tradeoff",
@@ -495,8 +526,8 @@ def _briefing_pack(result, view) -> None:
     st.divider()
     cols = st.columns([2, 3])
     base_url = _base_url()
-    link = view_url(base_url, view)
-    run_key = json.dumps(encode_view(view), sort_keys=True)
+    link = view_url(base_url, view, model_version=MODEL_VERSION)
+    run_key = json.dumps(state.encode(view), sort_keys=True)
 
     cols[0].download_button(
         "Download briefing pack (ZIP: PDF, charts, CSV, regimes)",
@@ -517,6 +548,10 @@ def _briefing_pack(result, view) -> None:
     )
     cols[1].markdown("**Link to this view** (scenario, settings, every regime and assumption):")
     cols[1].code(link, language=None, wrap_lines=True)
+    cols[1].caption(
+        f"Made with model {MODEL_VERSION} (link format {QUERY_VERSION}); opened under another model version, "
+        "the link says that its numbers may differ."
+    )
 
 
 # ---------------------------------------------------------------- page

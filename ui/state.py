@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from engine import assumption_bounds, assumption_ranges, scenario_names
+from engine import MODEL_VERSION, assumption_bounds, assumption_ranges, load_scenario, scenario_names
 from policy import PolicyRegime, get_preset, lever_specs, preset_names, regime_value
 from policy.query import (
     MAX_REGIMES,
@@ -34,6 +34,30 @@ RENDERED_PREV = "_rendered_prev"
 ADD_ORDER = ("status_quo", "clearing_rule", "dealer_rule", "leverage_cap", "all_guardrails")
 
 K_SCENARIO, K_SEVERITY, K_PATHS, K_SEED = "w.sc", "w.sev", "w.n", "w.seed"
+# What a new session (or a link without a known scenario) opens: the episode the model is tuned on,
+# never a placebo episode (those test that the model stays calm when history did).
+DEFAULT_SCENARIO = "march_2020"
+
+
+def is_placebo(name: str) -> bool:
+    """A placebo episode: a historical window where markets kept functioning (its title says so)."""
+    return "placebo" in load_scenario(name).title.lower()
+
+
+def scenario_options() -> list[str]:
+    """Scenarios in the order the app lists them: the engine's order, placebo episodes last."""
+    names = scenario_names()
+    return [n for n in names if not is_placebo(n)] + [n for n in names if is_placebo(n)]
+
+
+def default_scenario() -> str:
+    options = scenario_options()
+    return DEFAULT_SCENARIO if DEFAULT_SCENARIO in options else options[0]
+
+
+def encode(v: ViewState) -> dict[str, str]:
+    """The view as link parameters of the running model."""
+    return encode_view(v, model_version=MODEL_VERSION)
 
 
 def k_preset(uid: int) -> str:
@@ -64,7 +88,13 @@ def init_session(params: Mapping[str, Any] | None = None) -> None:
     if VIEW in st.session_state:
         return
     raw = {k: st.query_params.get_all(k) for k in st.query_params} if params is None else dict(params)
-    view, messages = decode_view(raw, scenarios=scenario_names(), assumption_ranges=assumption_bounds)
+    view, messages = decode_view(
+        raw,
+        scenarios=scenario_options(),
+        assumption_ranges=assumption_bounds,
+        model_version=MODEL_VERSION,
+        default_scenario=default_scenario(),
+    )
     st.session_state[VIEW] = view
     st.session_state[UIDS] = list(range(len(view.regimes)))
     st.session_state[NEXT_UID] = len(view.regimes)
@@ -202,7 +232,7 @@ def name_problem(name: str, taken: set[str]) -> str | None:
 def commit(new: ViewState) -> None:
     """Store the view and keep the URL in step with it."""
     _set_view(new)
-    params = encode_view(new)
+    params = encode(new)
     current = {k: st.query_params.get(k) for k in st.query_params}
     if current != params:
         st.query_params.from_dict(params)
