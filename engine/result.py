@@ -17,7 +17,8 @@ SCHEMA_VERSION = 2
 SCHEMA_CHANGES: dict[int, str] = {
     1: "model 0.1: one dislocation factor; broken_market_probability_pct = utilization reached its cap",
     2: "model 2.0: separate basis, swap-spread and off-the-run channels; broken_market_probability_pct "
-    "now means a breakdown beyond anything observed (dislocation >= 100bp or depth < $10mn) and "
+    "now means a breakdown beyond anything observed (dislocation >= 100bp or depth < $10mn, two trading "
+    "days running) and "
     "dysfunction_probability_pct is new; calm_* costs priced through intermediation spreads; "
     "leverage is gross notional / net assets; new metrics and series are listed in METRICS and SERIES",
 }

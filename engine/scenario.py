@@ -115,6 +115,7 @@ class Scenario(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     title: str = Field(min_length=1, max_length=80)
     kind: Literal["historical", "forward"]
+    placebo: bool = Field(default=False, description="A calm episode the model must not turn into a fire sale")
     era: Era
     day0: dt.date
     default_days: int = Field(ge=1, le=MAX_DAYS)
@@ -309,9 +310,9 @@ def _parse_scenario(raw: bytes, origin: str) -> Scenario:
 
 
 def scenario_names() -> list[str]:
-    """Names of the bundled scenarios, historical first."""
+    """Names of the bundled scenarios: stress episodes by date, forward-looking ones, then placebos."""
     found = [load_scenario(p.stem) for p in sorted(SCENARIO_DIR.glob("*.toml"))]
-    return [s.name for s in sorted(found, key=lambda s: (s.kind != "historical", s.day0))]
+    return [s.name for s in sorted(found, key=lambda s: (s.placebo, s.kind != "historical", s.day0))]
 
 
 @cache

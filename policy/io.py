@@ -12,6 +12,16 @@ from policy.spec import describe_validation_error
 
 MAX_REGIME_FILE_BYTES = 256 * 1024
 
+# Fields that model 2.0 renamed or retired: a file that still uses them is refused with what changed.
+RETIRED_FIELDS: dict[tuple[str, str], str] = {
+    ("clearing", "margin_floor_pct"): "renamed clearing.haircut_floor_pct in model 2.0: the same floor on "
+    "cleared repo margin, now charged only where it exceeds the CCP's VaR margin (default 0: the SEC rule "
+    "sets none); rename the field",
+    ("leverage_cap", "max_leverage_x"): "replaced by leverage_cap.max_gross_leverage_x in model 2.0: the cap "
+    "now measures gross notional / net assets (Form PF), not positions per dollar of equity, so the value "
+    "cannot be converted; set max_gross_leverage_x (5 to 100)",
+}
+
 
 class RegimeInputError(ValueError):
     """A regime file or text that cannot be used; the message names the field and what is allowed."""
@@ -37,6 +47,9 @@ def parse_regime_text(raw: bytes, *, fmt: str, origin: str) -> PolicyRegime:
         raise RegimeInputError(f"{origin}: nested too deeply; allowed: a flat regime object") from None
     if not isinstance(data, dict):
         raise RegimeInputError(f"{origin}: top level must be an object with a 'name' field")
+    for (group, field), change in RETIRED_FIELDS.items():
+        if isinstance(data.get(group), dict) and field in data[group]:
+            raise RegimeInputError(f"{origin}: {group}.{field}: {change}")
     try:
         return PolicyRegime.model_validate(data)
     except ValidationError as err:

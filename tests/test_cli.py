@@ -34,7 +34,7 @@ def test_list_names_scenarios_and_presets(capsys):
     assert code == 0
     names = [s["name"] for s in data["scenarios"]]
     assert set(SCENARIOS) <= set(names)
-    assert names.index("repo_spike_2019") < names.index("march_2020") < names.index("foreign_selloff_2026")
+    assert names.index("march_2020") < names.index("foreign_selloff_2026") < names.index("repo_spike_2019")
     regimes = [r["name"] for r in data["regimes"]]
     assert set(PRESETS) | set(AS_IT_HAPPENED) <= set(regimes)
     assert all(r["description"] for r in data["regimes"])
@@ -138,8 +138,8 @@ def test_bad_input_exits_2_with_one_line(capsys, args, field):
     [
         (b'{"name": "x", "clearing": {"haircut_floor_pct": 50}}', "clearing.haircut_floor_pct"),
         (b'{"name": "x", "clearing": {"haircut_floor_pct": NaN}}', "clearing.haircut_floor_pct"),
-        (b'{"name": "x", "clearing": {"margin_floor_pct": 2}}', "clearing.margin_floor_pct: unknown field"),
-        (b'{"name": "x", "leverage_cap": {"max_leverage_x": 10}}', "leverage_cap.max_leverage_x: unknown field"),
+        (b'{"name": "x", "clearing": {"margin_floor_pct": 2}}', "clearing.margin_floor_pct: renamed clearing.haircut_floor_pct"),
+        (b'{"name": "x", "leverage_cap": {"max_leverage_x": 10}}', "leverage_cap.max_leverage_x: replaced by"),
         (b'{"name": "x", "wat": 1}', "wat"),
         (b"\x00\x01\x02", "binary"),
         (b"{not json", "malformed"),

@@ -24,7 +24,9 @@ def test_bundled_scenarios():
     } <= set(SCENARIOS)
     kinds = {load_scenario(n).kind for n in SCENARIOS}
     assert kinds == {"historical", "forward"}
-    assert SCENARIOS[:4] == ["repo_spike_2019", "march_2020", "term_premium_2023", "april_2025"], "historical first, by day 0"
+    assert SCENARIOS[:2] == ["march_2020", "april_2025"], "stress episodes first, by day 0"
+    assert SCENARIOS[-2:] == ["repo_spike_2019", "term_premium_2023"], "placebo episodes last"
+    assert {n for n in SCENARIOS if load_scenario(n).placebo} == {"repo_spike_2019", "term_premium_2023"}
 
 
 @pytest.mark.parametrize(

@@ -40,14 +40,13 @@ DEFAULT_SCENARIO = "march_2020"
 
 
 def is_placebo(name: str) -> bool:
-    """A placebo episode: a historical window where markets kept functioning (its title says so)."""
-    return "placebo" in load_scenario(name).title.lower()
+    """A placebo episode: a historical window where markets kept functioning (the scenario file says so)."""
+    return load_scenario(name).placebo
 
 
 def scenario_options() -> list[str]:
-    """Scenarios in the order the app lists them: the engine's order, placebo episodes last."""
-    names = scenario_names()
-    return [n for n in names if not is_placebo(n)] + [n for n in names if is_placebo(n)]
+    """Scenarios in the order the app lists them (the engine's: placebo episodes last)."""
+    return scenario_names()
 
 
 def default_scenario() -> str:
