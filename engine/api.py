@@ -13,7 +13,7 @@ import numpy as np
 from engine.calibration import CalibratedValue, Calibration, load_calibration
 from engine.calm import calm_equilibrium
 from engine.draws import draw
-from engine.dynamics import run_stress
+from engine.dynamics import Backend, run_stress
 from engine.errors import InputError
 from engine.functioning import breakdown_days, dysfunction_days
 from engine.metrics import compute_metrics
@@ -97,6 +97,7 @@ def simulate(
     days: int | None = None,
     assumptions: Mapping[str, float] | None = None,
     fundamental_mode: str | None = None,
+    kernel: Backend = "compiled",
 ) -> Result:
     """Run a scenario under one or more regimes and return the `Result` the CLI prints.
 
@@ -106,6 +107,8 @@ def simulate(
     calibrated values (see `assumption_ranges`) within their ranges. `fundamental_mode` builds a
     historical scenario's fundamental path another way (`observed_share` or `proxy_beta`, see
     `engine.scenario.Fundamental`); None keeps the scenario file's own `fundamental.mode`.
+    `kernel` runs the day loop compiled (numba, the default) or as the numpy reference of
+    `engine/channels/`; both give the same numbers to about 1e-11 (tests/test_kernel.py).
     """
     sc = with_fundamental_mode(resolve_scenario(scenario), fundamental_mode)
     chosen = [resolve_regime(r) for r in (regimes or [sc.regime])]
@@ -129,7 +132,9 @@ def simulate(
     shocks = shock_paths(sc, days)
     rp = regime_parameters(chosen, cal, draws, days)
     calm = calm_equilibrium(rp, cal, draws)
-    stress = run_stress(rp, cal, draws, calm, shocks, float(shock_scale), days)
+    if kernel not in ("compiled", "numpy"):
+        raise InputError(f"kernel: {kernel!r}; allowed: compiled or numpy")
+    stress = run_stress(rp, cal, draws, calm, shocks, float(shock_scale), days, backend=kernel)
     dysfunction = dysfunction_days(stress.series, cal)
     breakdown = breakdown_days(stress.series, cal)
     return Result(

@@ -9,6 +9,7 @@ feeds back. Prices, depth and leverage are derived from the stored state after t
 """
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -23,7 +24,14 @@ from engine.channels.prices import basis_widening, reprice
 from engine.draws import Draws
 from engine.scenario import EXOGENOUS_SECTORS, ShockPaths
 from engine.state import RunInputs, StressState
-from engine.transmission import BOOKS, GROSS_NOTIONAL_PER_DOLLAR, RegimeParams, capped_funding_stress, dealer_capacity
+from engine.transmission import (
+    BOOKS,
+    GROSS_NOTIONAL_PER_DOLLAR,
+    SEGMENTS,
+    RegimeParams,
+    capped_funding_stress,
+    dealer_capacity,
+)
 
 SECTORS: tuple[str, ...] = (
     "rv_funds",
@@ -233,6 +241,9 @@ def _initial_state(inp: RunInputs, calm: CalmState, days: int) -> StressState:
     )
 
 
+Backend = Literal["compiled", "numpy"]
+
+
 def run_stress(
     rp: RegimeParams,
     cal: Calibration,
@@ -241,9 +252,17 @@ def run_stress(
     shocks: ShockPaths,
     shock_scale: float,
     days: int,
+    backend: Backend = "compiled",
 ) -> StressOutput:
-    """Simulate `days` trading days of stress for every regime and path."""
+    """Simulate `days` trading days of stress for every regime and path.
+
+    backend "numpy" runs the channels of `engine/channels/` over (regime, path) arrays, one day at
+    a time: the readable reference. "compiled" runs their transcription in `engine/kernel.py`
+    (numba), several times faster; `tests/test_kernel.py` checks they agree.
+    """
     inp, funding_dealers, funding_funds = run_inputs(rp, cal, draws, calm, shocks, shock_scale)
+    if backend == "compiled":
+        return _run_compiled(inp, calm, funding_dealers, funding_funds, days)
     state = _initial_state(inp, calm, days)
     shape = inp.shape
     t_len = days + 1
@@ -300,12 +319,93 @@ def run_stress(
         _record(out, t, state, inp, rv_sales, margin_calls, fed)
 
     reference = _reference_utilization(inp, t_len)
-    series = _derive_series(out, inp, reference)
+    fundamental = np.moveaxis(inp.fundamental, -1, 1)[:, :, None, :]  # (2, T+1, 1, P): time-major
+    series = _derive_series(out, inp, reference, fundamental)
     return StressOutput(
         series={k: np.moveaxis(a, 0, -1) for k, a in series.items()},
         sales_by_book_usd_bn={b: sales_by_book[i] for i, b in enumerate(BOOKS)},
         net_purchases_usd_bn={k: np.moveaxis(a, 0, -1) for k, a in flows_out.items()},
         reference_utilization=np.moveaxis(reference, 0, -1),
+    )
+
+
+def _run_compiled(
+    inp: RunInputs, calm: CalmState, funding_dealers: np.ndarray, funding_funds: np.ndarray, days: int
+) -> StressOutput:
+    """The same loop through the compiled kernel; outputs in the layout the numpy path produces."""
+    from engine.kernel import stress_kernel  # numba import and compile only when used
+
+    rp, cal, value = inp.rp, inp.cal, inp.value
+    shape = inp.shape
+    t_len = days + 1
+    out = {name: np.zeros((*shape, t_len)) for name in _RECORDED}
+    flow_rv, flow_dealers, flow_value, depth = (np.zeros((*shape, t_len)) for _ in range(4))
+    sales_by_book = np.zeros((3, *shape))
+
+    def full(a: np.ndarray, target: tuple[int, ...]) -> np.ndarray:
+        return np.ascontiguousarray(np.broadcast_to(a, target), dtype=float)
+
+    col = lambda a: np.ascontiguousarray(np.asarray(a, dtype=float)[:, 0])  # noqa: E731 - (R, 1) -> (R,)
+    icol = lambda a: np.ascontiguousarray(np.asarray(a)[:, 0].astype(np.int64))  # noqa: E731
+    book_shape, segment_shape = (3, *shape), (2, *shape)
+    capped = np.zeros(shape[0], dtype=np.int64)
+    capped[inp.capped_regimes] = 1
+    exogenous_total = sum(inp.flows[s] for s in EXOGENOUS_SECTORS)
+    stress_kernel(
+        days,
+        col(rp.repo_cleared_share), col(rp.haircut_floor), col(rp.cross_margin_offset), col(rp.ccp_damping),
+        col((1.0 + rp.dealer_extra_buffer) / rp.dealer_leverage_limit_x), col(rp.cap_x), icol(rp.cap_mode),
+        icol(rp.cap_window_days), capped, icol(rp.relief_day), col(rp.fed_rule_on), col(rp.fed_slope),
+        col(rp.fed_max_pace), col(rp.fed_persistence), col(rp.futures_margin), col(rp.futures_damping),
+        np.ascontiguousarray(inp.fed_schedule, dtype=float), np.ascontiguousarray(funding_dealers, dtype=float),
+        np.ascontiguousarray(funding_funds, dtype=float),
+        np.ascontiguousarray(np.broadcast_to(inp.fed_lag, shape), dtype=np.int64), full(inp.fed_threshold, shape),
+        full(inp.balance_sheet_gain[0], shape), full(inp.balance_sheet_gain[1], shape),
+        full(inp.balance_sheet_capacity[0], shape), full(inp.balance_sheet_capacity[1], shape),
+        full(inp.balance_sheet_reference_odds[0], shape), full(inp.balance_sheet_reference_odds[1], shape),
+        full(inp.inventory0_total, shape),
+        full(calm.positions, book_shape), full(calm.equity, book_shape), full(calm.required, book_shape),
+        full(inp.free_liquidity0, book_shape), full(inp.dealer_covered, book_shape), full(inp.cap_covered, book_shape),
+        full(inp.cap_equity_share, book_shape),
+        full(inp.capacity_base, segment_shape), full(inp.inventory0, segment_shape),
+        full(inp.reference_odds[0], segment_shape), full(inp.reference_odds[1], segment_shape),
+        value("liquidity_derisking_elasticity"), value("derisking_speed_per_day"), value("max_sale_share_per_day"),
+        value("min_buffer_ratio"), value("target_buffer_ratio"), value("dislocation_slope_bp"),
+        value("basis_balance_sheet_slope_bp"), value("long_end_comovement_beta"), value("volatility_feedback"),
+        value("dealer_layoff_rate_per_day"), value("slr_binding_weight"), value("futures_margin_vol_elasticity"),
+        value("swap_margin_vol_elasticity"), value("bilateral_haircut_vol_pp") / 100.0,
+        np.ascontiguousarray(inp.value_buyer_slope, dtype=float), np.ascontiguousarray(inp.sigma_exogenous, dtype=float),
+        np.ascontiguousarray(exogenous_total, dtype=float),
+        np.ascontiguousarray(inp.sigma0[:, 0, 0], dtype=float),
+        np.array([cal[f"ccp_lookback_volatility_{s}_bp_per_day"] for s in SEGMENTS]),
+        np.array([cal[f"duration_{b}_years"] for b in BOOKS]),
+        np.ascontiguousarray(inp.net_cash[:, 0, 0], dtype=float),
+        cal["bilateral_haircut_pct"] / 100.0, cal["bilateral_haircut_funding_pp_per_bp"] / 100.0,
+        cal["ccp_var_confidence_z"] * np.sqrt(cal["ccp_margin_period_days"]) / 1e4,
+        cal["swap_initial_margin_pct"] / 100.0, cal["other_book_margin_pct"] / 100.0,
+        min(1.0, 1.0 / cal["bilateral_liquidation_days"]), min(1.0, 1.0 / cal["ccp_auction_days"]),
+        cal["funding_capacity_drag_per_bp"], cal["long_end_share_of_flows"], cal["fed_long_share"],
+        cal["basis_funding_pass_through"], cal["risk_model_ewma_decay"], cal["other_dislocation_beta"],
+        cal["calm_utilization"], inp.any_dealer_rule, cal["calm_depth_usd_mn"], cal["depth_volatility_elasticity"],
+        cal["depth_utilization_exponent"], cal["depth_floor_usd_mn"],
+        out["dislocation_bp"], out["long_dislocation_bp"], out["dealer_utilization_pct"],
+        out["dealer_long_utilization_pct"], out["dealer_inventory_usd_bn"], out["basis_widening_bp"],
+        out["fund_equity_usd_bn"], out["rv_positions_usd_bn"], out["forced_sales_usd_bn"], out["margin_calls_usd_bn"],
+        out["fed_purchases_usd_bn"], out["volatility_bp_per_day"], depth, flow_rv, flow_dealers, flow_value, sales_by_book,
+    )
+    flows_out = {"rv_funds": flow_rv, "dealers": flow_dealers, "value_buyers": flow_value, "fed": out["fed_purchases_usd_bn"]}
+    for s in EXOGENOUS_SECTORS:
+        sector = np.zeros((*shape, t_len))
+        sector[..., 1:] = -inp.flows[s][None, :, 1:]
+        flows_out[s] = sector
+    reference = np.moveaxis(_reference_utilization(inp, t_len), 0, -1)
+    fundamental = inp.fundamental[:, None, :, :]  # (2, 1, P, T+1): path-major
+    series = _derive_series(out, inp, reference, fundamental, depth=depth)
+    return StressOutput(
+        series=series,
+        sales_by_book_usd_bn={b: sales_by_book[i] for i, b in enumerate(BOOKS)},
+        net_purchases_usd_bn={k: flows_out[k] for k in SECTORS},
+        reference_utilization=reference,
     )
 
 
@@ -346,26 +446,36 @@ def _reference_utilization(inp: RunInputs, t_len: int) -> np.ndarray:
     return reference
 
 
-def _derive_series(out: dict[str, np.ndarray], inp: RunInputs, reference: np.ndarray) -> dict[str, np.ndarray]:
-    """Prices, depth and leverage from the stored state, vectorized over days (time-major)."""
+def _derive_series(
+    out: dict[str, np.ndarray],
+    inp: RunInputs,
+    reference: np.ndarray,
+    fundamental: np.ndarray,
+    depth: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Prices, depth and leverage from the stored state, vectorized over days.
+
+    Works in either layout (time-major from the numpy path, path-major from the kernel): every
+    operation is elementwise, and `fundamental` (2 segments first) comes shaped to broadcast.
+    """
     cal = inp.cal
-    fundamental = np.moveaxis(inp.fundamental, -1, 1)  # (2, T+1, P)
     u = out["dealer_utilization_pct"]
     sigma = out["volatility_bp_per_day"]
-    # Depth follows volatility and, beyond it, utilization: D0 (s0/s)^beta ((1-u)/(1-u_ref))^alpha,
-    # written with one exp of logs (two powers over the whole history otherwise dominate the cost).
-    log_depth = cal["depth_volatility_elasticity"] * np.log(cal["calm_volatility_bp_per_day"] / sigma) + cal[
-        "depth_utilization_exponent"
-    ] * np.log((1.0 - u) / (1.0 - reference))
-    depth = np.maximum(cal["calm_depth_usd_mn"] * np.exp(log_depth), cal["depth_floor_usd_mn"])
+    if depth is None:
+        # Depth follows volatility and, beyond it, utilization: D0 (s0/s)^beta ((1-u)/(1-u_ref))^alpha,
+        # with one exp of logs (two powers over the whole history otherwise dominate the cost).
+        log_depth = cal["depth_volatility_elasticity"] * np.log(cal["calm_volatility_bp_per_day"] / sigma) + cal[
+            "depth_utilization_exponent"
+        ] * np.log((1.0 - u) / (1.0 - reference))
+        depth = np.maximum(cal["calm_depth_usd_mn"] * np.exp(log_depth), cal["depth_floor_usd_mn"])
     equity = out["fund_equity_usd_bn"]
     gross = 2.0 * out["rv_positions_usd_bn"]  # both legs of every book (GROSS_NOTIONAL_PER_DOLLAR)
     leverage = np.where(equity > 1e-9, gross / np.maximum(equity, 1e-9), 0.0)
     series = {
-        "yield_10y_change_bp": fundamental[0][:, None, :] + out["dislocation_bp"],
-        "fundamental_10y_change_bp": np.broadcast_to(fundamental[0][:, None, :], u.shape).copy(),
+        "yield_10y_change_bp": fundamental[0] + out["dislocation_bp"],
+        "fundamental_10y_change_bp": np.broadcast_to(fundamental[0], u.shape).copy(),
         "dislocation_bp": out["dislocation_bp"],
-        "yield_30y_change_bp": fundamental[1][:, None, :] + out["long_dislocation_bp"],
+        "yield_30y_change_bp": fundamental[1] + out["long_dislocation_bp"],
         "long_dislocation_bp": out["long_dislocation_bp"],
         "market_depth_usd_mn": depth,
         "dealer_utilization_pct": 100.0 * u,
