@@ -4,7 +4,6 @@ Tables are read from the engine and the policy spec at run time, so the page alw
 code actually uses.
 """
 
-import inspect
 import math
 import re
 from pathlib import Path
@@ -145,17 +144,11 @@ def metric_table() -> pd.DataFrame:
     )
 
 
-def _supports_fundamental_mode() -> bool:
-    from engine.backtest import backtest
-
-    return "fundamental_mode" in inspect.signature(backtest).parameters
-
-
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _backtest(paths: int, version: str, fundamental_mode: str | None = None):
     from engine.backtest import backtest
 
-    if fundamental_mode in (None, "scenario") or not _supports_fundamental_mode():
+    if fundamental_mode in (None, "scenario"):
         return backtest(paths=paths, seed=0)
     return backtest(paths=paths, seed=0, fundamental_mode=fundamental_mode)
 
@@ -275,16 +268,14 @@ def rmse_display(frame: pd.DataFrame) -> pd.DataFrame:
 def _backtest_tab() -> None:
     from briefing.charts import backtest_chart
 
-    mode = "scenario"
-    if _supports_fundamental_mode():
-        mode = st.segmented_control(
-            "Fundamental 10y path",
-            list(FUNDAMENTAL_MODES),
-            format_func=lambda m: FUNDAMENTAL_MODES[m],
-            default="scenario",
-            required=True,
-            key="w.bt_mode",
-        ) or "scenario"
+    mode = st.segmented_control(
+        "Fundamental 10y path",
+        list(FUNDAMENTAL_MODES),
+        format_func=lambda m: FUNDAMENTAL_MODES[m],
+        default="scenario",
+        required=True,
+        key="w.bt_mode",
+    ) or "scenario"
     with st.spinner("Running the backtest..."):
         bt = _backtest(BACKTEST_PATHS, MODEL_VERSION, mode)
     st.markdown(
@@ -305,15 +296,11 @@ def _backtest_tab() -> None:
         key="dl.backtest",
     )
     st.altair_chart(backtest_chart(bt.paths_frame(), MODEL_VERSION), width="stretch")
-    if hasattr(bt, "rmse_frame"):
-        st.markdown("**Daily 10y path against history** (root-mean-square error of the model median):")
-        st.dataframe(rmse_display(bt.rmse_frame()), hide_index=True)
-    if hasattr(bt, "inputs_table"):
-        with st.expander("What each episode takes from data (inputs, not scored)"):
-            inputs = bt.inputs_table()
-            if "episode" in inputs:
-                inputs = inputs.assign(episode=inputs["episode"].map(_episode_title))
-            st.dataframe(inputs.rename(columns=lambda c: c.replace("_", " ").capitalize()), hide_index=True)
+    st.markdown("**Daily 10y path against history** (root-mean-square error of the model median):")
+    st.dataframe(rmse_display(bt.rmse_frame()), hide_index=True)
+    with st.expander("What each episode takes from data (inputs, not scored)"):
+        inputs = bt.inputs_table().assign(episode=lambda f: f["episode"].map(_episode_title))
+        st.dataframe(inputs.rename(columns=lambda c: c.replace("_", " ").capitalize()), hide_index=True)
     st.markdown(
         "**Tuned parameters and their sensitivity.** Structural parameters were tuned on March 2020 only. "
         "The table shows each target's median with the parameter at the low and high end of its range "
