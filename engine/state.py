@@ -29,11 +29,9 @@ class RunInputs:
     sigma_exogenous: np.ndarray  # (2, P, T+1) exogenous volatility of each segment, bp/day
     sigma0: np.ndarray  # (2, 1, 1) calm volatility of each segment, bp/day
     flows: dict[str, np.ndarray]  # sector -> (P, T+1) exogenous sales, $bn/day
-    funding: np.ndarray  # (T+1,) funding stress, bp (after the shock scale)
     fed_schedule: np.ndarray  # (R, T+1) historical purchases, $bn/day (after the shock scale)
     positions0: np.ndarray  # (3, R, P) calm books, $bn
     equity0: np.ndarray  # (3, R, P) calm equity of each book, $bn
-    buffer_per_dollar: np.ndarray  # (3, R, P) free liquidity per dollar funds hold in calm
     dealer_covered: np.ndarray  # (3, R, P) share of each book under the dealer rule
     cap_covered: np.ndarray  # (3, R, P) share of each book under the leverage cap
     cap_equity_share: np.ndarray  # (3, R, P) share of each book's equity held by capped funds

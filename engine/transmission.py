@@ -231,19 +231,18 @@ def margin_rates(
     bilateral_base = cal["bilateral_haircut_pct"] / 100.0 + cal["bilateral_haircut_funding_pp_per_bp"] / 100.0 * funds_stress_bp
     bilateral_vol = draws.value("bilateral_haircut_vol_pp") / 100.0
     share = rp.repo_cleared_share
-    z_root_mpor = cal["ccp_var_confidence_z"] * np.sqrt(cal["ccp_margin_period_days"]) / 1e4
-    # Per segment once: the log volatility ratio, the bilateral haircut, the CCP's margin volatility.
-    log_ratio, bilateral, margin_vol = [], [], []
-    for seg, name in enumerate(SEGMENTS):
+    # Per segment once: the log volatility ratio and the bilateral haircut.
+    log_ratio, bilateral = [], []
+    for seg in range(len(SEGMENTS)):
         ratio = np.maximum(vol_ratio[seg], 1e-9)
         log_ratio.append(np.log(ratio))
         bilateral.append(bilateral_base + bilateral_vol * np.maximum(ratio - 1.0, 0.0))
-        lookback = cal[f"ccp_lookback_volatility_{name}_bp_per_day"]
-        margin_vol.append(lookback + (1.0 - rp.ccp_damping) * np.maximum(risk_vol_bp[seg] - lookback, 0.0))
     rates = []
     for book in BOOKS:
         seg = BOOK_SEGMENT[book]
-        cleared = np.maximum(rp.haircut_floor, z_root_mpor * cal[f"duration_{book}_years"] * margin_vol[seg])
+        lookback = cal[f"ccp_lookback_volatility_{SEGMENTS[seg]}_bp_per_day"]
+        var = ccp_var_margin(cal, cal[f"duration_{book}_years"], risk_vol_bp[seg], lookback, rp.ccp_damping)
+        cleared = np.maximum(rp.haircut_floor, var)
         repo = bilateral[seg] + share * (cleared - bilateral[seg])
         if book == "basis":
             hedge = rp.futures_margin * np.exp((theta * (1.0 - rp.futures_damping)) * log_ratio[seg])
