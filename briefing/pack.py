@@ -29,6 +29,8 @@ from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, Fl
 
 import policy
 from briefing import charts, export
+from briefing.numbers import fmt_band, fmt_lever
+from briefing.numbers import fmt_value as fmt
 from engine import METRICS, scenario_names
 from engine.calibration import load_calibration
 from engine.scenario import SCENARIO_DIR, load_scenario
@@ -69,36 +71,6 @@ READING = {
 PAGE_W_MM, PAGE_H_MM = 297.0, 210.0
 MARGIN_MM = 14.0
 MM = 72.0 / 25.4
-
-
-# ------------------------------------------------------------------------------------- formatting
-def fmt(value: float, unit: str) -> str:
-    """A number with its unit, ASCII minus: 151 bp, 4.2 bp, $1,212bn, $5.0mn, 95%, $11bn/yr."""
-    digits = 0 if abs(value) >= 100 else 1
-    number = f"{abs(value):,.{digits}f}"
-    sign = "-" if value < 0 and float(number.replace(",", "")) != 0 else ""
-    if unit == "bp":
-        return f"{sign}{number} bp"
-    if unit == "%":
-        return f"{sign}{number}%"
-    if unit.startswith("$"):
-        scale, _, per = unit[1:].partition("/")
-        return f"{sign}${number}{scale}" + (f"/{per}" if per else "")
-    return f"{sign}{number} {unit}".rstrip()
-
-
-def fmt_band(stats: dict[str, float], unit: str) -> str:
-    """'151 bp (113 to 191 bp)': median with the 5th-95th percentile range."""
-    return f"{fmt(stats['p50'], unit)} ({fmt(stats['p5'], unit)} to {fmt(stats['p95'], unit)})"
-
-
-def fmt_lever(value: Any, unit: str) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    text = f"{value:g}" if isinstance(value, float) else str(value)
-    if unit in ("on/off", "choice", ""):
-        return text
-    return f"{text} {unit}"
 
 
 def _safe_name(text: str) -> str:

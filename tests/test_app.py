@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from briefing.numbers import delta_unit, fmt_value
 from engine import METRICS, MODEL_VERSION, assumption_bounds, simulate
 from engine.dynamics import SERIES
 from policy import get_preset, lever_specs, preset_names
 from policy.query import QUERY_VERSION, ViewState, decode_view, encode_view, regimes_from_view
 from ui.compare import CARD_METRICS, FAN_SERIES
-from ui.fmt import delta_unit, fmt_value
 from ui.state import DEFAULT_SCENARIO, scenario_options
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")

@@ -11,13 +11,13 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from briefing.numbers import delta_unit, fmt_range, fmt_value
 from engine import METRICS, MODEL_VERSION, InputError, assumption_ranges, load_scenario
 from engine.dynamics import SERIES
 from policy import PRESET_DESCRIPTIONS, RegimeInputError, get_preset, lever_specs, regime_to_json, regime_value
 from policy.io import parse_regime_text
 from policy.query import MAX_REGIMES, QUERY_VERSION, regime_from_view, regimes_from_view, view_url
 from ui import state
-from ui.fmt import delta_unit, fmt_range, fmt_value
 from ui.runner import LONG_RUN_PATHS, run_view
 from ui.text import FED_NOTE, FUNCTIONING_NOTE
 
