@@ -9,7 +9,7 @@ An era file may name a `base` era in its `[meta]` table: it then lists only what
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -19,12 +19,24 @@ Era = Literal["2019", "2020", "2023", "2025"]
 ERAS: tuple[str, ...] = ("2019", "2020", "2023", "2025")
 
 
+_UNIT_SUFFIXES = ("_usd_bn", "_usd_mn", "_bp", "_pct", "_per_day", "_days", "_years", "_x")
+
+
+def label_from_name(name: str) -> str:
+    """A readable fallback label from a code name: 'fundamental_share' -> 'Fundamental share'."""
+    stem = name
+    while suffix := next((x for x in _UNIT_SUFFIXES if stem.endswith(x) and len(stem) > len(x)), None):
+        stem = stem.removesuffix(suffix)
+    return stem.replace("_", " ").strip().capitalize() or name
+
+
 class CalibratedValue(BaseModel):
     """One calibrated number with its provenance."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: str
+    label: str = Field(default="", description="short human label; every shipped value has one in its TOML file")
     value: float
     low: float
     high: float
@@ -35,6 +47,14 @@ class CalibratedValue(BaseModel):
     tuned_to: str | None = None
     description: str = ""
     layer: str = Field(default="structural", description="structural or era_YYYY")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_label(cls, data: Any) -> Any:
+        # Values built in code (the scenario's fundamental share) may omit a label: fall back to the name.
+        if isinstance(data, dict) and not data.get("label") and isinstance(data.get("name"), str):
+            data = {**data, "label": label_from_name(data["name"])}
+        return data
 
     @model_validator(mode="after")
     def _value_in_range(self) -> "CalibratedValue":
