@@ -119,7 +119,8 @@ def fundamental_paths(shocks: ShockPaths, draws: Draws, shock_scale: float) -> n
     else:
         assert shocks.fundamental_points_bp is not None
         paths = draws.shock_size[None, :, None] * shocks.fundamental_points_bp[:, None, :]
-    return shock_scale * paths
+    # The scenario's own fundamental scale multiplies this path only (1.0 leaves it bit-identical).
+    return shock_scale * shocks.fundamental_scale * paths
 
 
 def _smoothed(series: np.ndarray, halflife_days: float) -> np.ndarray:
@@ -148,7 +149,8 @@ def run_inputs(
     sigma0 = np.array([cal["calm_volatility_bp_per_day"], cal["calm_long_volatility_bp_per_day"]])[:, None, None]
     # Exogenous volatility is the larger of the calm level and the fundamental part's own realized
     # volatility (5-day RMS), so neither calm news nor the model's feedback is counted twice.
-    sigma_exogenous = np.maximum(sigma0, _rolling_rms(daily_change, 5))
+    # The scenario's volatility scale multiplies the realized part only: calm is calm in any scenario.
+    sigma_exogenous = np.maximum(sigma0, shocks.volatility_scale * _rolling_rms(daily_change, 5))
     flows = {
         sector: shock_scale * draws.shock_size[:, None] * draws.flow_noise * shocks.flows_usd_bn[sector]
         for sector in EXOGENOUS_SECTORS

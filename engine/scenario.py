@@ -2,6 +2,12 @@
 
 A scenario carries the exogenous shock only (fundamental yield path, sector sales, funding
 stress, calendar and events). Historical Fed purchases belong to the as-it-happened regime.
+
+A scenario may name only a history file the project ships (`history_files()`, checked by the
+model itself, so a file, an upload, a link and a Scenario built in code are confined alike).
+Flows and events may lie beyond `default_days`: a run with a longer `days` reaches them, a shorter
+run cuts a flow at its horizon (selling only the days' share of its total) and does not show the
+event; `horizon_notes` says so in words (the app shows them).
 """
 
 import datetime as dt
@@ -9,20 +15,24 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.holiday import USFederalHolidayCalendar
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
 from engine.calibration import Era
 from engine.errors import InputError
-from policy.spec import describe_validation_error
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 MAX_SCENARIO_FILE_BYTES = 256 * 1024
 MAX_DAYS = 250
+MAX_SALES_USD_BN = 5000.0
+VOLATILITY_SCALE_RANGE = (0.5, 3.0)
+FUNDAMENTAL_SCALE_RANGE = (0.0, 3.0)
+HISTORY_DIR = SCENARIO_DIR / "history"
 
 Sector = Literal["foreign_official", "foreign_private", "mutual_funds", "treasury"]
 EXOGENOUS_SECTORS: tuple[Sector, ...] = ("foreign_official", "foreign_private", "mutual_funds", "treasury")
@@ -36,7 +46,7 @@ class Flow(_Strict):
     """Sales by one sector, spread evenly over trading days `start_day`..`end_day`."""
 
     sector: Sector
-    total_usd_bn: float = Field(ge=0, le=5000)
+    total_usd_bn: float = Field(ge=0, le=MAX_SALES_USD_BN, json_schema_extra={"unit": "$bn"})
     start_day: int = Field(ge=1, le=MAX_DAYS)
     end_day: int = Field(ge=1, le=MAX_DAYS)
     source: str = Field(min_length=1)
@@ -105,7 +115,7 @@ class FundingStress(_Strict):
 class Event(_Strict):
     """A dated event marked on charts."""
 
-    day: int = Field(ge=0, le=MAX_DAYS)
+    day: int = Field(ge=0, le=MAX_DAYS, json_schema_extra={"unit": "trading day"})
     label: str = Field(min_length=1, max_length=60)
 
 
@@ -118,15 +128,38 @@ class Scenario(_Strict):
     placebo: bool = Field(default=False, description="A calm episode the model must not turn into a fire sale")
     era: Era
     day0: dt.date
-    default_days: int = Field(ge=1, le=MAX_DAYS)
+    default_days: int = Field(ge=1, le=MAX_DAYS, json_schema_extra={"unit": "trading days"})
     regime: str = Field(description="Preset used when no regime is given")
     history: str | None = None
-    shock_size_sd: float = Field(ge=0, le=1, description="Log sd of the Monte Carlo shock-size multiplier")
+    shock_size_sd: float = Field(
+        ge=0, le=1, description="Log sd of the Monte Carlo shock-size multiplier", json_schema_extra={"unit": "log sd"}
+    )
+    volatility_scale: float = Field(
+        default=1.0,
+        ge=VOLATILITY_SCALE_RANGE[0],
+        le=VOLATILITY_SCALE_RANGE[1],
+        description="Multiplier of the exogenous volatility the fundamental path brings (its 5-day realized "
+        "RMS; the calm floor is not scaled), x",
+        json_schema_extra={"unit": "x"},
+    )
+    fundamental_scale: float = Field(
+        default=1.0,
+        ge=FUNDAMENTAL_SCALE_RANGE[0],
+        le=FUNDAMENTAL_SCALE_RANGE[1],
+        description="Multiplier of the fundamental 10y/30y path only (the shock severity of a run multiplies "
+        "flows, the fundamental path and funding stress together), x",
+        json_schema_extra={"unit": "x"},
+    )
     description: str = Field(min_length=1)
     fundamental: Fundamental
     funding_stress: FundingStress
     flows: tuple[Flow, ...] = ()
     events: tuple[Event, ...] = ()
+
+    @field_validator("history")
+    @classmethod
+    def _shipped_history(cls, value: str | None) -> str | None:
+        return None if value is None else check_history(value)
 
     @model_validator(mode="after")
     def _history_needed(self) -> "Scenario":
@@ -134,6 +167,139 @@ class Scenario(_Strict):
         if needs and not self.history:
             raise ValueError("history: required when a path is observed")
         return self
+
+
+def history_files() -> tuple[str, ...]:
+    """The history files a scenario may name, as written in a scenario (`history/<file>.csv`)."""
+    return tuple(f"history/{p.name}" for p in sorted(HISTORY_DIR.glob("*.csv")))
+
+
+def check_history(value: str) -> str:
+    """`value` if it names a history file the project ships; else ValueError naming what is allowed.
+
+    Compared against the listing, never resolved on disk, so no path can reach outside it.
+    """
+    allowed = ", ".join(history_files())
+    shown = repr(value if len(value) <= 60 else value[:60] + "...")
+    parts = value.split("/")
+    if "\\" in value or value.startswith("/") or ".." in parts or Path(value).is_absolute() or ":" in value:
+        raise ValueError(
+            f"{shown} is a path outside the project's history files (no '..', absolute paths, drive letters or "
+            f"backslashes); allowed: {allowed}"
+        )
+    if value not in history_files():
+        raise ValueError(f"{shown} is not a history file the project ships; allowed: {allowed}")
+    return value
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def field_info(model: type[BaseModel], loc: tuple[int | str, ...]) -> FieldInfo | None:
+    """The FieldInfo at an error location (`("flows", 0, "total_usd_bn")`) of `model`, if any."""
+    current: type[BaseModel] | None = model
+    info = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if current is None or part not in current.model_fields:
+            return info if info is not None and current is None else None
+        info = current.model_fields[part]
+        current = _inner_model(info.annotation)
+    return info
+
+
+def field_bounds(model: type[BaseModel], name: str) -> tuple[float | None, float | None]:
+    """(ge, le) of a model field (None where unbounded): the one source of widget and message ranges."""
+    info = model.model_fields[name]
+    low = next((float(m.ge) for m in info.metadata if getattr(m, "ge", None) is not None), None)
+    high = next((float(m.le) for m in info.metadata if getattr(m, "le", None) is not None), None)
+    return low, high
+
+
+def range_text(low: float | None, high: float | None, *, whole: bool, unit: str = "") -> str:
+    """'a number from 0 to 5000 ($bn)' and the like, for messages."""
+    kind = "a whole number" if whole else "a number"
+    unit_text = f" ({unit})" if unit else ""
+    if low is not None and high is not None:
+        return f"{kind} from {low:g} to {high:g}{unit_text}"
+    if low is not None:
+        return f"{kind} of at least {low:g}{unit_text}"
+    if high is not None:
+        return f"{kind} of at most {high:g}{unit_text}"
+    return kind + unit_text
+
+
+def _allowed(info: FieldInfo | None, error: Any) -> str:
+    ctx = error.get("ctx") or {}
+    if info is not None:
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        low = next((float(m.ge) for m in info.metadata if getattr(m, "ge", None) is not None), None)
+        high = next((float(m.le) for m in info.metadata if getattr(m, "le", None) is not None), None)
+        if low is not None or high is not None:
+            return range_text(low, high, whole=info.annotation is int, unit=str(extra.get("unit", "")))
+        lengths = [(getattr(m, "min_length", None), getattr(m, "max_length", None)) for m in info.metadata]
+        short = next((a for a, _ in lengths if a is not None), None)
+        long = next((b for _, b in lengths if b is not None), None)
+        if long is not None:
+            return f"{short or 0} to {long} characters" if info.annotation is str else f"at most {long} items"
+        pattern = next((getattr(m, "pattern", None) for m in info.metadata if getattr(m, "pattern", None)), None)
+        if pattern:
+            return f"text matching {pattern}"
+    if "expected" in ctx:
+        return str(ctx["expected"])
+    for key, text in (("ge", "at least"), ("gt", "more than"), ("le", "at most"), ("lt", "less than")):
+        if key in ctx:
+            return f"{text} {ctx[key]}"
+    return "see the scenario file format in scenarios/*.toml"
+
+
+def describe_scenario_error(err: ValidationError, model: type[BaseModel] | None = None) -> str:
+    """One line naming the first bad field (a dot path), the value given and the allowed range."""
+    first = err.errors()[0]
+    loc = tuple(first["loc"])
+    path = ".".join(str(p) for p in loc) or "scenario"
+    if first["type"] == "extra_forbidden":
+        return f"{path}: unknown field"
+    if first["type"] == "missing":
+        return f"{path}: missing; allowed: see the scenario file format in scenarios/*.toml"
+    if first["type"] == "value_error":
+        text = str((first.get("ctx") or {}).get("error", first["msg"]))
+        return f"{path}: {text}" if "allowed:" in text else f"{path}: {text}; allowed: see scenarios/*.toml"
+    info = field_info(model or Scenario, loc) if loc else None
+    given = first.get("input")
+    shown = "" if isinstance(given, dict | list | tuple) or given is None else f" (got {_short_repr(given)})"
+    return f"{path}: {first['msg']}{shown}; allowed: {_allowed(info, first)}"
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
+def horizon_notes(scenario: Scenario, days: int | None = None) -> list[str]:
+    """Flows and events a run of `days` (default: the scenario's horizon) cuts or does not show."""
+    days = scenario.default_days if days is None else days
+    notes = []
+    for flow in scenario.flows:
+        if flow.end_day > days:
+            span = flow.end_day - flow.start_day + 1
+            inside = max(0, days - flow.start_day + 1)
+            notes.append(
+                f"{flow.sector.replace('_', ' ')} sales over days {flow.start_day}-{flow.end_day} are cut at the "
+                f"{days}-day horizon: ${flow.total_usd_bn * inside / span:,.4g}bn of ${flow.total_usd_bn:,.4g}bn sold"
+            )
+    late = [e for e in scenario.events if e.day > days]
+    if late:
+        notes.append(f"{len(late)} event(s) after day {days} not shown: " + "; ".join(f"day {e.day} {e.label}" for e in late))
+    return notes
 
 
 def _check_points(points: tuple[tuple[int, float], ...], lo: float, hi: float) -> None:
@@ -174,10 +340,17 @@ class ShockPaths:
     fundamental_points_bp: np.ndarray | None  # (2, T+1) forward scenarios
     funding_stress_bp: np.ndarray
     flows_usd_bn: dict[str, np.ndarray]  # sector -> daily sales, day 0 = 0
+    fundamental_scale: float = 1.0  # the scenario's multiplier of the fundamental path (dynamics applies it)
+    volatility_scale: float = 1.0  # the scenario's multiplier of that path's realized volatility
 
 
 def _history_frame(scenario: Scenario) -> pd.DataFrame:
     assert scenario.history is not None
+    # Checked again here: a Scenario made with model_construct skips its validators.
+    try:
+        check_history(scenario.history)
+    except ValueError as err:
+        raise InputError(f"history: {err}") from None
     frame = pd.read_csv(SCENARIO_DIR / scenario.history, comment="#", parse_dates=["date"])
     return frame.set_index("date")
 
@@ -249,7 +422,7 @@ def with_fundamental_mode(scenario: Scenario, mode: str | None) -> Scenario:
     try:
         fundamental = Fundamental.model_validate(scenario.fundamental.model_dump() | {"mode": mode})
     except ValidationError as err:
-        raise InputError(f"fundamental: {describe_validation_error(err)}") from None
+        raise InputError(f"fundamental: {describe_scenario_error(err, Fundamental)}") from None
     return scenario.model_copy(update={"fundamental": fundamental})
 
 
@@ -289,7 +462,10 @@ def shock_paths(scenario: Scenario, days: int) -> ShockPaths:
             continue
         span = flow.end_day - flow.start_day + 1
         flows[flow.sector][start : end + 1] += flow.total_usd_bn / span
-    return ShockPaths(dates, fundamental.mode, observed, proxy, betas, points, funding, flows)
+    return ShockPaths(
+        dates, fundamental.mode, observed, proxy, betas, points, funding, flows,
+        fundamental_scale=scenario.fundamental_scale, volatility_scale=scenario.volatility_scale,
+    )
 
 
 def _parse_scenario(raw: bytes, origin: str) -> Scenario:
@@ -298,15 +474,23 @@ def _parse_scenario(raw: bytes, origin: str) -> Scenario:
     if b"\x00" in raw:
         raise InputError(f"{origin}: binary file; allowed: a TOML scenario file")
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{origin}: not UTF-8 text (byte {err.start}); allowed: a UTF-8 TOML scenario file") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
         raise InputError(f"{origin}: malformed TOML ({err})") from None
     except RecursionError:
         raise InputError(f"{origin}: nested too deeply; allowed: a scenario file as documented") from None
+    except ValueError as err:  # e.g. an integer beyond Python's 4,300-digit conversion limit
+        raise InputError(
+            f"{origin}: a value could not be read ({str(err)[:80]}); allowed: numbers of at most 4,300 digits"
+        ) from None
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        raise InputError(f"{origin}: {describe_validation_error(err)}") from None
+        raise InputError(f"{origin}: {describe_scenario_error(err)}") from None
 
 
 def scenario_names() -> list[str]:
@@ -330,10 +514,8 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
             raise InputError(
                 f"{path.name}: file too large; allowed: at most {MAX_SCENARIO_FILE_BYTES:,} bytes"
             )
-        scenario = _parse_scenario(path.read_bytes(), path.name)
-        if scenario.history and not (SCENARIO_DIR / scenario.history).is_file():
-            raise InputError(f"{path.name}: history: no bundled file '{scenario.history}'")
-        return scenario
+        # The history confinement is the model's own check (Scenario.history, `check_history`).
+        return _parse_scenario(path.read_bytes(), path.name)
     if (SCENARIO_DIR / f"{text}.toml").is_file() and text.replace("_", "").isalnum():
         return _bundled(text)
     allowed = ", ".join(p.stem for p in sorted(SCENARIO_DIR.glob("*.toml")))
