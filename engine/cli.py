@@ -66,6 +66,8 @@ def _parser() -> _Parser:
     run.add_argument("--paths", type=_int_in("--paths", 1, MAX_PATHS), default=1000)
     run.add_argument("--days", type=_int_in("--days", 1, MAX_DAYS), default=None)
     run.add_argument("--seed", type=_int_in("--seed", 0, 2**32 - 1), default=0)
+    run.add_argument("--baseline", default=None, metavar="REGIME",
+                     help="regime the others are compared with, path by path (default: the first)")
     run.add_argument("--series", action="store_true", help="add daily p5/p50/p95 paths (json)")
     run.add_argument("--fundamental-mode", choices=FUNDAMENTAL_MODES[:2], default=None,
                      help="historical scenarios: build the fundamental path from a share of the 10y (observed_share) "
@@ -108,16 +110,36 @@ def _params(fmt: str) -> str:
     return _emit(frame, {"params": params}, fmt)
 
 
+def _differences_frame(result, baseline: str) -> pd.DataFrame:
+    """regime, metric, p5, p50, p95 of each regime minus the baseline, path by path (probabilities:
+    the difference of shares with a 90% paired-bootstrap interval)."""
+    from engine.metrics import EXCEEDANCES
+
+    rows = [
+        {"regime": name, "vs": baseline, "metric": metric, **result.difference(metric, name, baseline)}
+        for name in result.regime_names
+        if name != baseline
+        for metric in (*result.metrics, *EXCEEDANCES)
+    ]
+    return pd.DataFrame(rows, columns=["regime", "vs", "metric", "p5", "p50", "p95"])
+
+
 def _run(args: argparse.Namespace) -> str:
     result = simulate(
         args.scenario, args.regime or None, paths=args.paths, seed=args.seed,
         shock_scale=args.shock_scale, days=args.days, fundamental_mode=args.fundamental_mode,
     )
+    baseline = args.baseline or result.regime_names[0]
+    if baseline not in result.regime_names:
+        raise InputError(f"--baseline: {baseline!r} is not a regime of this run; allowed: {', '.join(result.regime_names)}")
     if args.format == "json":
-        return json.dumps(result.to_dict(series=args.series), indent=2)
+        return json.dumps(result.to_dict(series=args.series, baseline=baseline), indent=2)
     frame = result.summary_frame()[["regime", "metric", "stat", "value"]]
+    diffs = _differences_frame(result, baseline)
     if args.format == "csv":
-        return frame.to_csv(index=False)
+        paired = diffs.melt(id_vars=["regime", "vs", "metric"], var_name="stat", value_name="value")
+        paired["regime"] = paired["regime"] + " - " + paired["vs"]
+        return pd.concat([frame, paired.drop(columns="vs")], ignore_index=True).to_csv(index=False)
     wide = frame.pivot_table(index=["metric"], columns=["regime", "stat"], values="value", sort=False)
     wide.index = [f"{m} ({METRICS[m].unit})" for m in wide.index]
     header = (
@@ -126,7 +148,16 @@ def _run(args: argparse.Namespace) -> str:
         f" | model {result.model_version}"
     )
     with pd.option_context("display.width", 250, "display.max_columns", 50):
-        return header + "\n" + wide.round(1).to_string()
+        text = header + "\n" + wide.round(1).to_string()
+        if not diffs.empty:
+            paired = diffs.pivot_table(index="metric", columns="regime", values=["p50", "p5", "p95"], sort=False)
+            paired = paired.swaplevel(0, 1, axis=1).sort_index(axis=1, level=0, sort_remaining=False)
+            text += (
+                f"\n\nDifference to {baseline}, path by path on common random numbers (p50 = median of the "
+                "differences, p5-p95 their spread; probabilities: difference of shares, 90% bootstrap interval)\n"
+                + paired.round(1).to_string()
+            )
+        return text
 
 
 def _backtest(args: argparse.Namespace) -> str:

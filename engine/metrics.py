@@ -162,3 +162,31 @@ def compute_metrics(calm: CalmState, stress: StressOutput, dysfunction: np.ndarr
         "dysfunction_days": dysfunction.sum(axis=-1).astype(float),
         "broken_market_probability_pct": 100.0 * broken.mean(axis=1, keepdims=True) * ones,
     }
+
+
+@dataclass(frozen=True)
+class Exceedance:
+    """The share of paths on which a summary metric passes a threshold (a tail probability)."""
+
+    metric: str
+    above: bool  # True: P(metric > threshold); False: P(metric < threshold)
+    threshold: float
+    label: str
+    source: str
+
+
+# Thresholds a reader can place: a 100bp spike (the issue's example; more than the +64bp of
+# 9-18 March 2020) and the March 2020 depth low.
+EXCEEDANCES: dict[str, Exceedance] = {
+    "p_peak_10y_above_100bp_pct": Exceedance(
+        "peak_10y_yield_change_bp", True, 100.0, "P(peak 10y rise > 100 bp)",
+        "100bp: a round threshold above the +64bp of 9-18 Mar 2020 (FRED DGS10)",
+    ),
+    "p_depth_below_march_2020_low_pct": Exceedance(
+        "trough_market_depth_usd_mn", False, 38.0, "P(depth trough < $38mn, the March 2020 low)",
+        "JPMorgan top-3 depth nadir $38mn (seed article, V2; scenarios/history/targets.toml)",
+    ),
+}
+# Probability-type outcomes (share of paths): their differences get a bootstrap interval, not a
+# spread of path-by-path differences (a path's indicator difference is -1, 0 or +1).
+PROBABILITY_METRICS: tuple[str, ...] = ("dysfunction_probability_pct", "broken_market_probability_pct")

@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 
 from engine.dynamics import SECTORS, SERIES
-from engine.metrics import METRICS
+from engine.metrics import EXCEEDANCES, METRICS, PROBABILITY_METRICS
 from engine.scenario import Scenario
 from engine.transmission import BOOKS
 from policy import PolicyRegime
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # What each schema version changed, for readers of older files (also in README "Contracts").
 SCHEMA_CHANGES: dict[int, str] = {
     1: "model 0.1: one dislocation factor; broken_market_probability_pct = utilization reached its cap",
@@ -21,7 +21,12 @@ SCHEMA_CHANGES: dict[int, str] = {
     "days running) and "
     "dysfunction_probability_pct is new; calm_* costs priced through intermediation spreads; "
     "leverage is gross notional / net assets; new metrics and series are listed in METRICS and SERIES",
+    3: "adds `baseline`, `differences` (each regime minus the baseline: the median and 5th-95th percentile of "
+    "the path-by-path difference on common random numbers; for probabilities the difference of shares with a "
+    "90% paired-bootstrap interval) and `exceedance_pct` (tail probabilities, engine.metrics.EXCEEDANCES); "
+    "every field of version 2 keeps its meaning",
 }
+BOOTSTRAP_SAMPLES = 1000
 STATS = ("p5", "p50", "p95")
 _QUANTILES = (5.0, 50.0, 95.0)
 
@@ -86,6 +91,41 @@ class Result:
         q = np.percentile(diff, _QUANTILES)
         return {s: float(x) for s, x in zip(STATS, q, strict=True)}
 
+    def indicator(self, name: str) -> np.ndarray:
+        """(R, P) bool of a probability-type outcome: dysfunction, breakdown or an exceedance."""
+        if name == "dysfunction_probability_pct":
+            return self.dysfunction.any(axis=-1)
+        if name == "broken_market_probability_pct":
+            return self.broken
+        spec = EXCEEDANCES[name]
+        values = self.metrics[spec.metric]
+        return values > spec.threshold if spec.above else values < spec.threshold
+
+    def probability(self, name: str) -> np.ndarray:
+        """(R,) share of paths in % for a probability-type outcome."""
+        return 100.0 * self.indicator(name).mean(axis=1)
+
+    def probability_difference(self, name: str, regime: str, baseline: str) -> dict[str, float]:
+        """Difference of shares (pp), regime - baseline, with a 90% paired-bootstrap interval.
+
+        Paths are resampled together for both regimes (common random numbers), so the interval is
+        the Monte Carlo uncertainty of the difference; p50 holds the difference itself.
+        """
+        ind = self.indicator(name)
+        diff = ind[self.regime_index(regime)].astype(float) - ind[self.regime_index(baseline)]
+        rng = np.random.default_rng([self.seed, 20_201])
+        picks = rng.integers(0, diff.size, size=(BOOTSTRAP_SAMPLES, diff.size))
+        boot = 100.0 * diff[picks].mean(axis=1)
+        low, high = np.percentile(boot, (5.0, 95.0))
+        return {"p5": float(low), "p50": float(100.0 * diff.mean()), "p95": float(high)}
+
+    def difference(self, name: str, regime: str, baseline: str) -> dict[str, float]:
+        """The honest difference of a headline number: paired quantiles for metrics, a bootstrap
+        interval for probabilities (`PROBABILITY_METRICS` and `EXCEEDANCES`)."""
+        if name in PROBABILITY_METRICS or name in EXCEEDANCES:
+            return self.probability_difference(name, regime, baseline)
+        return self.paired_difference(name, regime, baseline)
+
     def series_quantiles(self, name: str) -> np.ndarray:
         """(3, R, T+1): p5, p50, p95 over paths of a daily series."""
         return np.percentile(self.series[name], _QUANTILES, axis=1)
@@ -131,9 +171,13 @@ class Result:
         ]
         return pd.concat(frames, ignore_index=True)
 
-    def to_dict(self, *, series: bool = False) -> dict[str, Any]:
-        """The CLI's JSON contract."""
+    def to_dict(self, *, series: bool = False, baseline: str | None = None) -> dict[str, Any]:
+        """The CLI's JSON contract (schema `SCHEMA_VERSION`); differences against `baseline`
+        (default: the first regime)."""
         summary = self.summary()
+        base = baseline or self.regime_names[0]
+        if base not in self.regime_names:
+            raise ValueError(f"baseline: {base!r} is not one of the regimes {self.regime_names}")
         regimes: dict[str, Any] = {}
         for i, name in enumerate(self.regime_names):
             entry: dict[str, Any] = {
@@ -145,7 +189,12 @@ class Result:
                     s: float(self.net_purchases_usd_bn[s][i].sum(axis=-1).mean()) for s in SECTORS
                 },
                 "dysfunction_share_by_day_pct": [float(x) for x in 100.0 * self.dysfunction[i].mean(axis=0)],
+                "exceedance_pct": {e: float(self.probability(e)[i]) for e in EXCEEDANCES},
             }
+            if name != base:
+                entry["differences"] = {
+                    m: self.difference(m, name, base) for m in (*self.metrics, *EXCEEDANCES)
+                }
             if series:
                 entry["series"] = {
                     name: {
@@ -165,5 +214,6 @@ class Result:
             "paths": self.paths,
             "days": self.days,
             "shock_scale": self.shock_scale,
+            "baseline": base,
             "regimes": regimes,
         }

@@ -77,7 +77,7 @@ def test_run_all_presets_every_metric_finite(capsys):
     code, out, _ = run_cli(capsys, *args)
     data = json.loads(out)
     assert code == 0 and list(data["regimes"]) == PRESETS
-    assert (data["schema_version"], data["model_version"], data["fundamental_mode"]) == (2, "2.0.0", "points")
+    assert (data["schema_version"], data["model_version"], data["fundamental_mode"]) == (3, "2.0.0", "points")
     for entry in data["regimes"].values():
         for stats in entry["summary"].values():
             assert all(isinstance(v, float) and v == v and abs(v) < 1e12 for v in stats.values())
@@ -124,6 +124,7 @@ def test_csv_is_one_tidy_table(capsys):
         (["run", "--scenario", "march_2020", "--regime", "nope"], "regime"),
         (["run", "--scenario", "march_2020", "--regime", "status_quo", "--regime", "status_quo"], "regime"),
         (["run", "--scenario", "march_2020", "--bogus"], "unrecognized"),
+        (["run", "--scenario", "march_2020", "--regime", "status_quo", "--baseline", "nope"], "--baseline"),
         (["frobnicate"], "invalid choice"),
     ],
 )

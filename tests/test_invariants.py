@@ -598,10 +598,11 @@ def test_to_dict_has_the_documented_keys() -> None:
         "paths",
         "days",
         "shock_scale",
+        "baseline",
         "regimes",
     }
-    assert d["schema_version"] == 2 == engine.result.SCHEMA_VERSION
-    assert 2 in engine.result.SCHEMA_CHANGES
+    assert d["schema_version"] == 3 == engine.result.SCHEMA_VERSION
+    assert {2, 3} <= set(engine.result.SCHEMA_CHANGES)
     assert d["model_version"] == "2.0.0"
     assert d["fundamental_mode"] == "points"
     assert d["model_version"] == engine.MODEL_VERSION and d["model_version"]
