@@ -608,8 +608,10 @@ def test_to_dict_has_the_documented_keys() -> None:
     assert d["model_version"] == engine.MODEL_VERSION and d["model_version"]
     assert (d["scenario"], d["seed"], d["paths"], d["days"], d["shock_scale"]) == ("foreign_selloff_2026", 4, 50, 40, 1.5)
     assert list(d["regimes"]) == ["status_quo", "clearing_rule"]
-    for entry in d["regimes"].values():
-        assert set(entry) == {"summary", "forced_sales_by_book_usd_bn", "net_purchases_usd_bn", "dysfunction_share_by_day_pct"}
+    for name, entry in d["regimes"].items():
+        keys = {"summary", "forced_sales_by_book_usd_bn", "net_purchases_usd_bn", "dysfunction_share_by_day_pct",
+                "exceedance_pct"}
+        assert set(entry) == (keys if name == d["baseline"] else keys | {"differences"})
         assert len(entry["dysfunction_share_by_day_pct"]) == r.days + 1
         assert set(entry["summary"]) == set(engine.METRICS)
         for stats in entry["summary"].values():
