@@ -53,8 +53,11 @@ def delta_unit(unit: str) -> str:
 
 
 def fmt_range(stats: dict[str, float], unit: str, *, signed: bool = False) -> str:
-    """'p5 to p95' of a {p5, p50, p95} dict."""
-    return f"{fmt_value(stats['p5'], unit, signed=signed)} to {fmt_value(stats['p95'], unit, signed=signed)}"
+    """'p5 to p95' of a {p5, p50, p95} dict: '40.2 to 88.0 bp', '$12.4mn to $50.2mn' (the unit once,
+    except for money, whose sign goes before the '$')."""
+    high = fmt_value(stats["p95"], unit, signed=signed)
+    low = fmt_value(stats["p5"], unit, signed=signed) if unit.startswith("$") else fmt_number(stats["p5"], signed=signed)
+    return f"{low} to {high}"
 
 
 def fmt_band(stats: dict[str, float], unit: str, *, signed: bool = False) -> str:
