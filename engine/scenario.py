@@ -244,7 +244,9 @@ def _allowed(info: FieldInfo | None, error: Any) -> str:
         low = next((float(m.ge) for m in info.metadata if getattr(m, "ge", None) is not None), None)
         high = next((float(m.le) for m in info.metadata if getattr(m, "le", None) is not None), None)
         if low is not None or high is not None:
-            return range_text(low, high, whole=info.annotation is int, unit=str(extra.get("unit", "")))
+            kinds = get_args(info.annotation) or (info.annotation,)
+            whole = int in kinds and float not in kinds
+            return range_text(low, high, whole=whole, unit=str(extra.get("unit", "")))
         lengths = [(getattr(m, "min_length", None), getattr(m, "max_length", None)) for m in info.metadata]
         short = next((a for a, _ in lengths if a is not None), None)
         long = next((b for _, b in lengths if b is not None), None)
