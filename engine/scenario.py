@@ -32,6 +32,7 @@ MAX_DAYS = 250
 MAX_SALES_USD_BN = 5000.0
 VOLATILITY_SCALE_RANGE = (0.5, 3.0)
 FUNDAMENTAL_SCALE_RANGE = (0.0, 3.0)
+FUNDING_SCALE_RANGE = (0.0, 3.0)
 HISTORY_DIR = SCENARIO_DIR / "history"
 
 Sector = Literal["foreign_official", "foreign_private", "mutual_funds", "treasury"]
@@ -148,6 +149,13 @@ class Scenario(_Strict):
         le=FUNDAMENTAL_SCALE_RANGE[1],
         description="Multiplier of the fundamental 10y/30y path only (the shock severity of a run multiplies "
         "flows, the fundamental path and funding stress together), x",
+        json_schema_extra={"unit": "x"},
+    )
+    funding_scale: float = Field(
+        default=1.0,
+        ge=FUNDING_SCALE_RANGE[0],
+        le=FUNDING_SCALE_RANGE[1],
+        description="Multiplier of the repo funding stress path (bp above calm) only, x",
         json_schema_extra={"unit": "x"},
     )
     description: str = Field(min_length=1)
@@ -456,6 +464,7 @@ def shock_paths(scenario: Scenario, days: int) -> ShockPaths:
         funding = _observed_funding_stress(frame, dates)
     else:
         funding = _interpolate(scenario.funding_stress.points, days)
+    funding = funding * scenario.funding_scale  # 1.0 leaves the path bit-identical
     funding[0] = 0.0
     flows = {sector: np.zeros(days + 1) for sector in EXOGENOUS_SECTORS}
     for flow in scenario.flows:

@@ -1,7 +1,8 @@
 """Edited and uploaded scenarios ("Build a shock"): the edit as data, its link form, TOML and blobs.
 
 An edit (`ScenarioEdit`) changes a few things of one scenario: the horizon, sales by sector, the
-volatility and fundamental-path scales, the shock-size uncertainty and the dated events.
+volatility, fundamental-path and funding-stress scales, the shock-size uncertainty and the dated
+events.
 `apply_edit` turns it into a new Scenario validated by the same pydantic models as a scenario
 file, so an edit, a file, the CLI and a link give the same messages. An uploaded scenario file is
 read by `parse_scenario_upload` with the checks of `engine.scenario.load_scenario` (size, UTF-8,
@@ -15,6 +16,7 @@ Link form (the keys of `policy.query.ViewState.scenario_edit`; a link writes the
                                  1 to min(10, horizon)
     vol=1.5                      volatility_scale, 0.5 to 3 (x)
     fund=1.2                     fundamental_scale, 0 to 3 (x)
+    repo=0.5                     funding_scale (repo funding stress), 0 to 3 (x)
     sd=0.2                       shock_size_sd, 0 to 1 (log sd)
     ev0=5:Reserve managers sell  events ev0 to ev11 as day:label; they replace the scenario's events
     ev=none                      the edit removes every event
@@ -42,6 +44,7 @@ from engine.errors import InputError
 from engine.scenario import (
     EXOGENOUS_SECTORS,
     FUNDAMENTAL_SCALE_RANGE,
+    FUNDING_SCALE_RANGE,
     MAX_DAYS,
     MAX_SALES_USD_BN,
     MAX_SCENARIO_FILE_BYTES,
@@ -68,6 +71,9 @@ MAX_BLOB_CHARS = 2 * MAX_SCENARIO_FILE_BYTES
 _EDIT_NOTE = "\n\nEdited in the app: "
 _WAS = re.compile(r"^Edited in the app: was \$[^ ]*bn\. ")
 _BLOB = re.compile(r"^[A-Za-z0-9_-]*$")
+
+# The scenario's multipliers and the shock-size sd an edit may set, in link and message order.
+_SCALARS = ("volatility_scale", "fundamental_scale", "funding_scale", "shock_size_sd")
 
 SalesTotal = Annotated[float, Field(ge=0, le=MAX_SALES_USD_BN)]
 
@@ -98,6 +104,13 @@ class ScenarioEdit(BaseModel):
         description=Scenario.model_fields["fundamental_scale"].description,
         json_schema_extra={"unit": "x"},
     )
+    funding_scale: float | None = Field(
+        default=None,
+        ge=FUNDING_SCALE_RANGE[0],
+        le=FUNDING_SCALE_RANGE[1],
+        description=Scenario.model_fields["funding_scale"].description,
+        json_schema_extra={"unit": "x"},
+    )
     shock_size_sd: float | None = Field(
         default=None, ge=0, le=1, description="Log sd of the Monte Carlo shock-size multiplier",
         json_schema_extra={"unit": "log sd"},
@@ -123,7 +136,7 @@ class ScenarioEdit(BaseModel):
 def edit_bounds() -> dict[str, tuple[float, float, str]]:
     """{edit field: (low, high, unit)} from the model's Field bounds (the app's widget limits)."""
     out: dict[str, tuple[float, float, str]] = {}
-    for name in ("days", "volatility_scale", "fundamental_scale", "shock_size_sd"):
+    for name in ("days", *_SCALARS):
         low, high = field_bounds(ScenarioEdit, name)
         extra = ScenarioEdit.model_fields[name].json_schema_extra
         assert low is not None and high is not None and isinstance(extra, dict)
@@ -167,6 +180,7 @@ def _changes(base: Scenario, edit: ScenarioEdit) -> list[str]:
     words = {
         "volatility_scale": "volatility {:g}x (was {:g}x)",
         "fundamental_scale": "fundamental path {:g}x (was {:g}x)",
+        "funding_scale": "repo funding stress {:g}x (was {:g}x)",
         "shock_size_sd": "shock-size uncertainty {:g} log sd (was {:g})",
     }
     for name, text in words.items():
@@ -228,7 +242,7 @@ def apply_edit(base: Scenario, edit: ScenarioEdit) -> Scenario:
                 share = max(0.0, target - math.fsum(flows[j]["total_usd_bn"] for j in mine[:-1]))
             flows[i] = flows[i] | {"total_usd_bn": share, "source": _edited_source(flow)}
     data["flows"] = flows
-    for name in ("volatility_scale", "fundamental_scale", "shock_size_sd"):
+    for name in _SCALARS:
         if getattr(edit, name) is not None:
             data[name] = getattr(edit, name)
     if edit.events is not None:
@@ -257,6 +271,7 @@ def make_edit(
     sales_usd_bn: Mapping[str, float] | None = None,
     volatility_scale: float | None = None,
     fundamental_scale: float | None = None,
+    funding_scale: float | None = None,
     shock_size_sd: float | None = None,
     events: Sequence[Event | tuple[int, str]] | None = None,
 ) -> ScenarioEdit:
@@ -275,9 +290,8 @@ def make_edit(
     sales = {s: v for s, v in (sales_usd_bn or {}).items() if s not in totals or v != totals[s]}
     if sales:
         data["sales_usd_bn"] = sales
-    for name, value in (
-        ("volatility_scale", volatility_scale), ("fundamental_scale", fundamental_scale), ("shock_size_sd", shock_size_sd)
-    ):
+    given = (volatility_scale, fundamental_scale, funding_scale, shock_size_sd)
+    for name, value in zip(_SCALARS, given, strict=True):
         if value is not None and value != getattr(base, name):
             data[name] = value
     if events is not None:
@@ -303,6 +317,7 @@ def edit_of(base: Scenario, scenario: Scenario) -> ScenarioEdit | None:
             sales_usd_bn=sector_totals(scenario),
             volatility_scale=scenario.volatility_scale,
             fundamental_scale=scenario.fundamental_scale,
+            funding_scale=scenario.funding_scale,
             shock_size_sd=scenario.shock_size_sd,
             events=scenario.events,
         )
@@ -313,7 +328,7 @@ def edit_of(base: Scenario, scenario: Scenario) -> ScenarioEdit | None:
 
 # ---------------------------------------------------------------- link form
 
-_SCALAR_KEYS = {"vol": "volatility_scale", "fund": "fundamental_scale", "sd": "shock_size_sd"}
+_SCALAR_KEYS = {"vol": "volatility_scale", "fund": "fundamental_scale", "repo": "funding_scale", "sd": "shock_size_sd"}
 
 
 def edit_to_params(edit: ScenarioEdit) -> dict[str, str]:
@@ -338,7 +353,7 @@ def edit_to_params(edit: ScenarioEdit) -> dict[str, str]:
 
 _EVENT_KEY = re.compile(r"^ev(\d{1,3})$")
 KNOWN_KEYS = (
-    "se.days, se.sales.<sector> (" + ", ".join(EXOGENOUS_SECTORS) + "), se.vol, se.fund, se.sd, "
+    "se.days, se.sales.<sector> (" + ", ".join(EXOGENOUS_SECTORS) + "), se.vol, se.fund, se.repo, se.sd, "
     f"se.ev0 to se.ev{MAX_EVENTS - 1} (day:label), se.ev=none"
 )
 
