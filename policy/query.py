@@ -13,6 +13,18 @@ Format, version 2 (every value is a plain string; order does not matter):
     r0.clearing.enabled=1        a lever (dot path of `policy.lever_specs()`) that differs from the preset:
                                  booleans 1/0, numbers in shortest form, choices by name
     a.dislocation_slope_bp=7.5   a re-centred calibrated assumption (`engine.assumption_ranges`)
+    se.days=60                   an edit of the scenario ("Build a shock"; the engine's `ScenarioEdit`,
+                                 see `engine/scenario_edit.py`): horizon in trading days, 1 to 250
+    se.sales.foreign_official=300  total sales of a sector, $bn, 0 to 5000 (sectors foreign_official,
+                                 foreign_private, mutual_funds, treasury)
+    se.vol=1.5                   volatility scale, 0.5 to 3 (x); se.fund=1.2 fundamental-path scale, 0 to 3;
+                                 se.repo=0.5 funding-stress scale, 0 to 3; se.sd=0.2 shock-size sd, 0 to 1
+    se.ev0=5:Reserve managers sell  a dated event, day:label (se.ev0 to se.ev11, replacing the scenario's
+                                 events; se.ev=none removes them all)
+    sx=eJy...                    a whole uploaded scenario: zlib + base64url of its canonical JSON, written
+                                 only up to MAX_LINK_SCENARIO_CHARS (2,000) characters (beyond that the link
+                                 leaves it out and the app offers the scenario as a file); it replaces `sc`'s
+                                 scenario and any se.* edits
 
 Only levers that differ from the preset are written, so a link names exactly what a user changed.
 `decode_view` never raises: it returns the best view it can restore plus one human message per
@@ -26,9 +38,15 @@ defaults, not converted). Its retired lever names are handled in any version:
 cleared repo margin, now on top of the CCP's VaR margin), and `rN.leverage_cap.max_leverage_x` is
 dropped (x equity is not the gross notional / net assets the cap now measures; no conversion).
 
-Layering: `policy` does not import `engine`. The scenario list, the assumption ranges and the model
-version that `encode_view` / `decode_view` use are passed in by the caller (`engine.scenario_names`,
-`engine.assumption_bounds`, `engine.MODEL_VERSION`).
+Scenario edits (se.*, sx) are new optional parameters of format 2: a link without them reads as
+before. `decode_view` checks them through the caller's `scenario_edit_check` (the engine's
+`engine.scenario_edit.link_scenario_check`, the same pydantic models as scenario files); without
+one, edits are dropped with a message.
+
+Layering: `policy` does not import `engine`. The scenario list, the assumption ranges, the scenario
+edit check and the model version that `encode_view` / `decode_view` use are passed in by the caller
+(`engine.scenario_names`, `engine.assumption_bounds`, `engine.scenario_edit.link_scenario_check`,
+`engine.MODEL_VERSION`).
 """
 
 import math
@@ -53,6 +71,13 @@ MAX_SEED = 2**32 - 1
 DEFAULT_PRESETS: tuple[str, ...] = ("status_quo", "clearing_rule")
 _MAX_PARAMS = 400
 _MAX_VALUE_CHARS = 200
+# An uploaded scenario in the link (`sx`) may be longer than other values, up to this; a larger one is
+# left out of the link (the app offers it as a file). 2,000 keeps a whole link within common limits.
+MAX_LINK_SCENARIO_CHARS = 2_000
+SCENARIO_EDIT_PREFIX = "se."
+CUSTOM_SCENARIO_KEY = "sx"
+# (base scenario, se.* edit without the prefix, sx blob) -> (accepted edit, accepted blob, messages)
+ScenarioEditCheck = Callable[[str, dict[str, str], str | None], tuple[dict[str, str], str | None, list[str]]]
 _REGIME_KEY = re.compile(r"^r(\d{1,3})(?:\.(.+))?$")
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ .\-]*$")
 LeverValue = bool | int | float | str
@@ -111,6 +136,10 @@ class ViewState(BaseModel):
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
     regimes: list[RegimeView] = Field(min_length=1, max_length=MAX_REGIMES)
     assumptions: dict[str, float] = Field(default_factory=dict)
+    # The scenario as the user edited it, as plain link data (policy does not know the engine's model):
+    # se.* parameters without the prefix, and an uploaded scenario's blob (see the module docstring).
+    scenario_edit: dict[str, str] = Field(default_factory=dict)
+    custom_scenario: str | None = None
 
 
 # ---------------------------------------------------------------- helpers
@@ -256,7 +285,16 @@ def encode_view(view: ViewState, *, model_version: str) -> dict[str, str]:
             params[f"r{i}.{path}"] = format_value(regime.changes[path])
     for name in sorted(view.assumptions):
         params[f"a.{name}"] = format_value(float(view.assumptions[name]))
+    for key, value in view.scenario_edit.items():  # in the engine's canonical order
+        params[SCENARIO_EDIT_PREFIX + key] = value
+    if view.custom_scenario is not None and scenario_fits_link(view):
+        params[CUSTOM_SCENARIO_KEY] = view.custom_scenario
     return params
+
+
+def scenario_fits_link(view: ViewState) -> bool:
+    """False when the view's uploaded scenario is too long for a link (it is then left out of it)."""
+    return view.custom_scenario is None or len(view.custom_scenario) <= MAX_LINK_SCENARIO_CHARS
 
 
 def view_url(base_url: str, view: ViewState, *, model_version: str) -> str:
@@ -282,6 +320,7 @@ def decode_view(
     assumption_ranges: Callable[[str], Mapping[str, tuple[float, float, str]]],
     model_version: str,
     default_scenario: str | None = None,
+    scenario_edit_check: ScenarioEditCheck | None = None,
 ) -> tuple[ViewState, list[str]]:
     """Query parameters to a ViewState, never raising.
 
@@ -289,7 +328,8 @@ def decode_view(
     the field and the allowed values. The caller passes the scenario names,
     `assumption_ranges(scenario) -> {name: (low, high, unit)}` and the running model version (the
     engine's, in the app), so `policy` stays below `engine`. `default_scenario` is what a link
-    without a (known) `sc` opens; None means the first of `scenarios`.
+    without a (known) `sc` opens; None means the first of `scenarios`. `scenario_edit_check(scenario,
+    edit, blob)` validates the se.* edit and the sx scenario (None: no edits are accepted).
     """
     messages: list[str] = []
     names = [str(n) for n in scenarios]
@@ -306,8 +346,9 @@ def decode_view(
         items = items[:_MAX_PARAMS]
     for key, value in items:
         key, text = str(key)[:120], _single(value)
-        if len(text) > _MAX_VALUE_CHARS:
-            messages.append(f"{key}: value of {len(text):,} characters ignored; allowed: at most {_MAX_VALUE_CHARS}")
+        limit = MAX_LINK_SCENARIO_CHARS if key == CUSTOM_SCENARIO_KEY else _MAX_VALUE_CHARS
+        if len(text) > limit:
+            messages.append(f"{key}: value of {len(text):,} characters ignored; allowed: at most {limit:,}")
             continue
         raw[key] = text
 
@@ -342,12 +383,18 @@ def decode_view(
     # regimes
     regime_keys: dict[int, dict[str, str]] = {}
     assumption_keys: dict[str, str] = {}
+    edit_keys: dict[str, str] = {}
+    blob: str | None = None
     for key, text in raw.items():
         match = _REGIME_KEY.match(key)
         if match:
             regime_keys.setdefault(int(match.group(1)), {})[match.group(2) or ""] = text
         elif key.startswith("a."):
             assumption_keys[key[2:]] = text
+        elif key.startswith(SCENARIO_EDIT_PREFIX):
+            edit_keys[key[len(SCENARIO_EDIT_PREFIX):]] = text
+        elif key == CUSTOM_SCENARIO_KEY:
+            blob = text
         else:
             messages.append(f"{_short(key)}: unknown link parameter ignored")
     indices = sorted(regime_keys)
@@ -384,10 +431,35 @@ def decode_view(
             else:
                 assumptions[name] = value
 
+    scenario_edit, custom = _decode_scenario_edit(scenario, edit_keys, blob, scenario_edit_check, messages)
     state = ViewState(
-        scenario=scenario, shock_scale=shock_scale, paths=paths, seed=seed, regimes=regimes, assumptions=assumptions
+        scenario=scenario, shock_scale=shock_scale, paths=paths, seed=seed, regimes=regimes, assumptions=assumptions,
+        scenario_edit=scenario_edit, custom_scenario=custom,
     )
     return state, messages
+
+
+def _decode_scenario_edit(
+    scenario: str,
+    edit: dict[str, str],
+    blob: str | None,
+    check: ScenarioEditCheck | None,
+    messages: list[str],
+) -> tuple[dict[str, str], str | None]:
+    """The accepted se.* edit and sx scenario (the caller's check names each dropped field)."""
+    if not edit and not blob:
+        return {}, None
+    keys = [SCENARIO_EDIT_PREFIX + k for k in edit] + ([CUSTOM_SCENARIO_KEY] if blob else [])
+    if check is None:
+        messages.append(f"{_short(keys[0])[1:-1]}: scenario edits are not read here; {len(keys)} parameter(s) ignored")
+        return {}, None
+    try:
+        accepted, accepted_blob, found = check(scenario, dict(edit), blob)
+    except Exception as err:  # the check is the caller's: never let it break the link
+        messages.append(f"{_short(keys[0])[1:-1]}: the scenario edit could not be read ({err}); ignored")
+        return {}, None
+    messages.extend(str(m) for m in found)
+    return {str(k): str(v) for k, v in accepted.items()}, accepted_blob
 
 
 def _decode_regime(index: int, fields: dict[str, str], messages: list[str]) -> RegimeView | None:
@@ -551,6 +623,7 @@ def validate_view(view: ViewState) -> ViewState:
 
 
 __all__ = [
+    "MAX_LINK_SCENARIO_CHARS",
     "MAX_REGIMES",
     "QUERY_VERSION",
     "RENAMED_LEVERS",
@@ -569,6 +642,7 @@ __all__ = [
     "regime_from_view",
     "regime_view_of",
     "regimes_from_view",
+    "scenario_fits_link",
     "unique_name",
     "v1_message",
     "view_url",
