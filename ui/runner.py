@@ -4,7 +4,9 @@ The engine draws the same random numbers for every regime of a run and a regime'
 depend on the other regimes (ARCHITECTURE.md, common random numbers). Short runs call the engine
 once for all regimes. Long runs (>= LONG_RUN_PATHS paths) run and cache each regime on its own,
 keyed on JSON strings, report progress regime by regime and stack the per-regime results along
-the regime axis, so changing one lever re-runs one regime.
+the regime axis, so changing one lever re-runs one regime. The scenario is keyed on its canonical
+JSON (`Scenario.model_dump_json()`), so an edited scenario re-runs and an identical one (by name or
+as an object, edited back to the shipped values) hits the cache.
 
 Results are held with `st.cache_resource` (shared, read-only, never mutated) rather than
 `st.cache_data`: a 10,000-path result is a few hundred MB of arrays, and `cache_data` would pickle
@@ -18,16 +20,19 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import streamlit as st
 
-from engine import Result, simulate
+from engine import Result, Scenario, load_scenario, simulate
 from policy import PolicyRegime
 
 LONG_RUN_PATHS = 2_000
 
 
 @st.cache_resource(max_entries=24, ttl=3600, show_spinner=False)
-def _run_one(scenario: str, regime_json: str, paths: int, seed: int, shock_scale: float, assumptions_json: str) -> Result:
+def _run_one(
+    scenario_json: str, regime_json: str, paths: int, seed: int, shock_scale: float, assumptions_json: str
+) -> Result:
     regime = PolicyRegime.model_validate_json(regime_json)
     assumptions = json.loads(assumptions_json)
+    scenario = Scenario.model_validate_json(scenario_json)
     return simulate(scenario, [regime], paths=paths, seed=seed, shock_scale=shock_scale, assumptions=assumptions)
 
 
@@ -59,14 +64,14 @@ def _stacked(keys: tuple[tuple[str, str, int, int, float, str], ...]) -> Result:
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
 def _run_all(keys: tuple[tuple[str, str, int, int, float, str], ...]) -> Result:
     """Short runs: all regimes in one engine call (one set of draws, cheaper than one call each)."""
-    scenario, _, paths, seed, shock_scale, assumptions_json = keys[0]
+    scenario_json, _, paths, seed, shock_scale, assumptions_json = keys[0]
     regimes = [PolicyRegime.model_validate_json(k[1]) for k in keys]
-    return simulate(scenario, regimes, paths=paths, seed=seed, shock_scale=shock_scale,
+    return simulate(Scenario.model_validate_json(scenario_json), regimes, paths=paths, seed=seed, shock_scale=shock_scale,
                     assumptions=json.loads(assumptions_json))
 
 
 def run_view(
-    scenario: str,
+    scenario: str | Scenario,
     regimes: Sequence[PolicyRegime],
     *,
     paths: int,
@@ -75,10 +80,15 @@ def run_view(
     assumptions: dict[str, float],
     progress: Callable[[int, int, str], None] | None = None,
 ) -> Result:
-    """The Result for these inputs, from the cache where possible; `progress(done, total, name)`."""
+    """The Result for these inputs, from the cache where possible; `progress(done, total, name)`.
+
+    `scenario` is a shipped scenario's name or a Scenario object (e.g. an edited one).
+    """
     assumptions_json = json.dumps(dict(sorted(assumptions.items())))
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    scenario_json = sc.model_dump_json()
     keys = tuple(
-        (scenario, r.model_dump_json(), int(paths), int(seed), float(shock_scale), assumptions_json) for r in regimes
+        (scenario_json, r.model_dump_json(), int(paths), int(seed), float(shock_scale), assumptions_json) for r in regimes
     )
     if progress is None:
         return _run_all(keys)

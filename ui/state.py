@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from engine import MODEL_VERSION, assumption_bounds, assumption_ranges, load_scenario, scenario_names
+from engine.scenario_edit import link_scenario_check, resolve_edited
 from policy import PolicyRegime, get_preset, lever_specs, preset_names, regime_value
 from policy.query import (
     MAX_REGIMES,
@@ -93,6 +94,7 @@ def init_session(params: Mapping[str, Any] | None = None) -> None:
         assumption_ranges=assumption_bounds,
         model_version=MODEL_VERSION,
         default_scenario=default_scenario(),
+        scenario_edit_check=link_scenario_check,
     )
     st.session_state[VIEW] = view
     st.session_state[UIDS] = list(range(len(view.regimes)))
@@ -199,7 +201,11 @@ def read_widgets() -> ViewState:
         taken.add(name)
         regimes.append(RegimeView(preset=preset, name=name, changes=changes))
     st.session_state[REGIME_ERRORS] = errors
-    ranges = assumption_ranges(scenario)
+    # Scenario edits (ui/scenario_editor.py) belong to their base scenario; the assumptions that apply
+    # are those of the scenario that runs (an uploaded one may be of another era).
+    same = scenario == v.scenario
+    edit, custom = (dict(v.scenario_edit), v.custom_scenario) if same else ({}, None)
+    ranges = assumption_ranges(resolve_edited(scenario, edit, custom))
     assumptions = {}
     for name, item in ranges.items():
         value = float(_live(k_assumption(name), v.assumptions.get(name, item.value)))
@@ -212,6 +218,8 @@ def read_widgets() -> ViewState:
         seed=int(state.get(K_SEED, v.seed)),
         regimes=regimes,
         assumptions=assumptions,
+        scenario_edit=edit,
+        custom_scenario=custom,
     )
 
 
@@ -241,12 +249,13 @@ def commit(new: ViewState) -> None:
 
 
 def on_scenario_change() -> None:
-    """Assumptions belong to a scenario's era: drop their widgets; keep values that still apply."""
+    """Assumptions belong to a scenario's era: drop their widgets; keep values that still apply.
+    Scenario edits belong to the scenario they edit: a new base scenario starts unedited."""
     v = read_widgets()
     ranges = assumption_ranges(v.scenario)
     kept = {n: x for n, x in view().assumptions.items() if n in ranges and ranges[n].low <= x <= ranges[n].high}
     _drop_keys("w.a.")
-    _set_view(v.model_copy(update={"assumptions": kept}))
+    _set_view(v.model_copy(update={"assumptions": kept, "scenario_edit": {}, "custom_scenario": None}))
 
 
 def on_preset_change(uid: int) -> None:
@@ -320,3 +329,8 @@ def apply_uploaded_regime(uid: int, regime: PolicyRegime) -> None:
 
 def preset_options() -> list[str]:
     return preset_names()
+
+
+def set_view(new: ViewState) -> None:
+    """Store a new view from a callback of another module (the scenario editor); validated."""
+    _set_view(new)
