@@ -34,14 +34,14 @@ HEADLINE: tuple[HeadlineMetric, ...] = (
     HeadlineMetric("peak_10y_yield_change_bp", "Peak 10y yield rise", "lower"),
     HeadlineMetric("p_peak_10y_above_100bp_pct", "P(peak 10y rise > 100 bp)", "lower"),
     HeadlineMetric("trough_market_depth_usd_mn", "Trough market depth", "higher"),
-    HeadlineMetric("p_depth_below_march_2020_low_pct", "P(depth < $38mn, the March 2020 low)", "lower"),
+    HeadlineMetric("p_depth_below_march_2020_low_pct", "P(depth trough < $38mn)", "lower"),
     HeadlineMetric("dysfunction_probability_pct", "Dysfunction probability", "lower"),
     HeadlineMetric("broken_market_probability_pct", "Breakdown probability", "lower"),
     HeadlineMetric("forced_sales_usd_bn", "RV funds' forced sales", "lower"),
     HeadlineMetric("fed_purchases_usd_bn", "Fed purchases", "neither"),
-    HeadlineMetric("calm_yield_cost_bp", "Calm-market yield cost", "lower", calm=True),
-    HeadlineMetric("calm_first_year_interest_cost_usd_bn", "Interest cost, first year", "lower", calm=True),
-    HeadlineMetric("calm_interest_cost_usd_bn_per_year", "Interest cost, fully repriced", "lower", calm=True),
+    HeadlineMetric("calm_yield_cost_bp", "Calm yield cost", "lower", calm=True),
+    HeadlineMetric("calm_first_year_interest_cost_usd_bn", "Interest cost, year 1", "lower", calm=True),
+    HeadlineMetric("calm_interest_cost_usd_bn_per_year", "Interest cost, repriced", "lower", calm=True),
 )
 
 
@@ -146,11 +146,11 @@ def story(result: Result, baseline: str | None = None) -> tuple[str, str]:
     peak = fmt_value(s["peak_10y_yield_change_bp"]["p50"], "bp")
     depth = fmt_value(s["trough_market_depth_usd_mn"]["p50"], "$mn")
     scale = "" if result.shock_scale == 1 else f" at {result.shock_scale:g}x its size"
-    first = f"{sc.title}{scale}, under {base}: the 10y yield rises {peak} at its peak (median of {result.paths:,} paths)"
+    first = f"{sc.title}{scale}, under {base}: the 10y yield peaks {peak} up"
     observed = _observed_peak(result)
     if observed is not None:
-        first += f"; it rose {fmt_value(observed, 'bp')} in history"
-    first += f", and dealer depth falls to {depth}."
+        first += f" ({fmt_value(observed, 'bp')} in history)"
+    first += f" and depth falls to {depth}."
     others = [n for n in result.regime_names if n != base]
     if not others:
         second = (
@@ -169,15 +169,15 @@ def story(result: Result, baseline: str | None = None) -> tuple[str, str]:
         f"{'lowers' if d['p50'] < 0 else 'raises'} the peak by {fmt_value(abs(d['p50']), 'bp')}"
     )
     second = (
-        f"{best} {change} (paired median; {fmt_range(d, 'bp', signed=True)} across paths) and changes RV funds' "
-        f"forced sales by {fmt_value(fs['p50'], '$bn', signed=True)}, for {fmt_value(cost['p50'], 'bp', signed=True)} "
-        f"of yield in calm markets ({fmt_value(interest['p50'], '$bn/yr', signed=True)} once all debt reprices)"
+        f"{best} {change} (paired median, {fmt_range(d, 'bp', signed=True)} across paths) and moves forced sales "
+        f"{fmt_value(fs['p50'], '$bn', signed=True)}, for {fmt_value(cost['p50'], 'bp', signed=True)} of calm yield "
+        f"({fmt_value(interest['p50'], '$bn/yr', signed=True)} repriced)"
     )
     fed_on = all(r.fed_backstop.enabled for r in result.regimes)
     if fed_on:
-        second += "; the Fed backstop, on in every regime, caps the spike, so the rules act mostly through forced sales and depth."
+        second += ": the Fed backstop, on in every regime, caps the spike, so rules act mostly via forced sales and depth."
     else:
-        second += "; a regime without the Fed backstop shows how much of the calm comes from the Fed."
+        second += ": where the Fed backstop is off, the spike shows how much of the calm is the Fed's."
     return first, second
 
 

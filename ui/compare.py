@@ -1,7 +1,13 @@
-"""The comparison page: scenario and run settings, 2-4 regimes side by side, results.
+"""The comparison page: one screen with the levers of the regime being edited beside the results.
 
-Widgets are generated from `policy.lever_specs()`; charts come from `briefing.charts`; numbers
-come from the engine's Result. Nothing here computes economics.
+Layout (1600x1000 without scrolling): the sidebar holds the scenario, run settings, the shock
+editor and the model assumptions; the main area is one fragment with the lever panel on the left
+and, on the right, the two-sentence story, the comparison table (regimes as columns) and the key
+stress chart. More charts, every metric, the briefing pack and the link follow below in tabs.
+
+A lever move reruns only the fragment. Charts swap their data into a cached spec. Widgets come
+from `policy.lever_specs()`, charts from `briefing.charts`, numbers from the engine's Result via
+`briefing.headline`. Nothing here computes economics.
 """
 
 import json
@@ -11,30 +17,36 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from briefing.numbers import delta_unit, fmt_range, fmt_value
+from briefing.headline import HEADLINE, headline_rows, story
 from engine import METRICS, MODEL_VERSION, InputError, assumption_ranges, load_scenario
 from engine.dynamics import SERIES
-from policy import PRESET_DESCRIPTIONS, RegimeInputError, get_preset, lever_specs, regime_to_json, regime_value
-from policy.io import parse_regime_text
-from policy.query import MAX_REGIMES, QUERY_VERSION, regime_from_view, regimes_from_view, view_url
-from ui import state
+from policy.query import QUERY_VERSION, regimes_from_view, view_url
+from ui import levers, state, table
+
+try:  # TEMP until the shock editor lands
+    from ui import scenario_editor
+except ImportError:  # pragma: no cover
+    class scenario_editor:  # noqa: N801
+        @staticmethod
+        def active_scenario(view):
+            return load_scenario(view.scenario)
+
+        @staticmethod
+        def render():
+            st.caption("coming")
 from ui.runner import LONG_RUN_PATHS, run_view
 from ui.text import FED_NOTE, FUNCTIONING_NOTE
 
-# Headline cards: metric, and whether a higher value is worse (for the colour of the difference).
-# Two rows of four: the stress outcome (with the two functioning probabilities side by side), then
-# flows and the calm-period cost.
-CARD_METRICS: tuple[tuple[str, str], ...] = (
-    ("peak_10y_yield_change_bp", "inverse"),
-    ("trough_market_depth_usd_mn", "normal"),
-    ("dysfunction_probability_pct", "inverse"),
-    ("broken_market_probability_pct", "inverse"),
-    ("forced_sales_usd_bn", "inverse"),
-    ("fed_purchases_usd_bn", "off"),
-    ("calm_yield_cost_bp", "inverse"),
-    ("calm_interest_cost_usd_bn_per_year", "inverse"),
+# The key stress chart's series on the first screen, and the small multiples below it.
+KEY_SERIES = "yield_10y_change_bp"
+MULTIPLE_SERIES: tuple[str, ...] = (
+    "yield_10y_change_bp",
+    "market_depth_usd_mn",
+    "dealer_utilization_pct",
+    "basis_widening_bp",
+    "swap_spread_30y_bp",
+    "forced_sales_usd_bn",
 )
-CARDS_PER_ROW = 4
 # Fan-chart choices, most asked-for first; any other engine series follows in the engine's order.
 _FAN_FIRST: tuple[str, ...] = (
     "yield_10y_change_bp",
@@ -52,22 +64,22 @@ _FAN_FIRST: tuple[str, ...] = (
     "fed_purchases_usd_bn",
 )
 FAN_SERIES: tuple[str, ...] = tuple(s for s in _FAN_FIRST if s in SERIES) + tuple(s for s in SERIES if s not in _FAN_FIRST)
-FRONT_GROUPS = ("clearing", "dealer_rule", "leverage_cap")
-GROUP_TITLES = {
-    "clearing": "SEC central clearing rule",
-    "dealer_rule": "SEC dealer rule",
-    "leverage_cap": "Leverage cap on RV funds",
-    "leverage_ratio_relief": "Leverage-ratio (SLR) relief",
-    "standing_repo": "Standing repo facility",
-    "fed_backstop": "Fed backstop",
-    "futures_margin": "Futures margin",
-    "foreign_demand": "Foreign demand",
-}
+# Plot width budget of the key chart (px): fits the results column at 1280 px and 1600 px.
+KEY_CHART_WIDTH = 620
 STATUS_BADGE = {
     "V": ":green-badge[verified]",
     "V2": ":blue-badge[secondary source]",
     "U": ":orange-badge[unverified]",
 }
+DRIVER_PATHS = 200
+_CSS = """
+<style>
+/* one screen: less empty space above the page and between blocks */
+.block-container {padding-top: 3.9rem; padding-bottom: 1rem;}
+section[data-testid="stSidebar"] .block-container {padding-top: 1.5rem;}
+div[data-testid="stVerticalBlock"] {gap: 0.55rem;}
+</style>
+"""
 
 
 # ---------------------------------------------------------------- sidebar: scenario and run
@@ -76,7 +88,6 @@ STATUS_BADGE = {
 def _sidebar() -> None:
     names = state.scenario_options()
     with st.sidebar:
-        st.header("Scenario")
         st.selectbox(
             "Stress scenario",
             names,
@@ -84,15 +95,15 @@ def _sidebar() -> None:
             format_func=lambda n: load_scenario(n).title,
             on_change=state.on_scenario_change,
         )
-        sc = load_scenario(st.session_state[state.K_SCENARIO])
-        if state.is_placebo(sc.name):
+        sc = scenario_editor.active_scenario(state.view())
+        if state.is_placebo(st.session_state[state.K_SCENARIO]):
             st.info(
                 "A placebo episode: markets kept functioning, so a sound model stays calm here too. It tests the "
                 "model rather than the rules; the Backtest on the Methodology page scores it.",
                 icon=":material/science:",
             )
-        st.caption(sc.description)
-        with st.expander("Shock and its sources"):
+        with st.expander("About this scenario and its sources"):
+            st.caption(sc.description)
             st.markdown(f"**Fundamental 10y path.** {sc.fundamental.source}")
             for flow in sc.flows:
                 st.markdown(
@@ -101,6 +112,10 @@ def _sidebar() -> None:
                 )
             if sc.events:
                 st.markdown("**Events:** " + "; ".join(f"day {e.day}: {e.label}" for e in sc.events))
+        build = st.expander("Build a shock: edit the scenario", key="x.shock", on_change="rerun")
+        with build:
+            if build.open:
+                scenario_editor.render()
         st.slider(
             "Shock severity",
             min_value=0.0,
@@ -111,17 +126,18 @@ def _sidebar() -> None:
             help="Multiplies the scenario's flows, its fundamental path (and so that path's volatility) and its "
             "funding stress above calm levels. 1x = the scenario as written; 0 = no shock.\n\n" + FED_NOTE,
         )
-        st.number_input(
-            "Monte Carlo paths",
+        cols = st.columns(2)
+        cols[0].number_input(
+            "Paths",
             min_value=1,
             max_value=10_000,
             step=100,
             key=state.K_PATHS,
-            help="Uncertain parameters are drawn per path; bands are 5th-95th percentiles across paths. "
-            "500 is quick; up to 10,000 for a final briefing.",
+            help="Monte Carlo paths. Uncertain parameters are drawn per path; bands are 5th-95th percentiles "
+            "across paths. 500 is quick; up to 10,000 for a final briefing.",
         )
-        st.number_input(
-            "Random seed",
+        cols[1].number_input(
+            "Seed",
             min_value=0,
             max_value=2**32 - 1,
             step=1,
@@ -129,265 +145,63 @@ def _sidebar() -> None:
             help="Same inputs and seed give identical results; every regime sees the same draws.",
         )
         st.caption(f"Horizon: {sc.default_days} trading days from {sc.day0:%d %b %Y} (day 0, last calm close).")
+        _assumptions(sc)
 
 
-# ---------------------------------------------------------------- regime editors
-
-
-def _lever_label(spec, changed: bool) -> str:
-    unit = "" if spec.type in ("bool", "choice") else f" ({spec.unit})"
-    label = f"{spec.label}{unit}"
-    return f":orange[**● {label}**]" if changed else label
-
-
-def _lever_widget(uid: int, spec, base, rv) -> bool:
-    key = state.k_lever(uid, spec.path)
-    default = regime_value(base, spec.path)
-    current = state.prepare(key, state.lever_view_value(rv, spec))
-    changed = current != default
-    help_text = f"{spec.description}\n\nSource: {spec.source}\n\nPreset value: {default}"
-    label = _lever_label(spec, changed)
-    # Passing the current value (the session value wins anyway) spares Streamlit a scan of the whole
-    # session state per widget, which made reruns with 4 regimes O(widgets^2).
-    if spec.type == "bool":
-        st.toggle(label, value=bool(current), key=key, help=help_text)
-    elif spec.type == "choice":
-        st.selectbox(label, list(spec.choices), index=list(spec.choices).index(current), key=key, help=help_text)
-    elif spec.type == "int":
-        st.slider(label, int(spec.min), int(spec.max), value=int(current), step=int(spec.step or 1), key=key,
-                  help=help_text)
-    else:
-        step = float(spec.step or 0.1)
-        decimals = 0 if step >= 1 else (1 if step * 10 == int(step * 10) else 2)
-        st.slider(label, float(spec.min), float(spec.max), value=float(current), step=step,
-                  key=key, help=help_text, format=f"%.{decimals}f")
-    return changed
-
-
-def _group(uid: int, group: str, specs, base, rv) -> int:
-    """A group's levers; a switchable rule that is off shows only its switch (its settings do
-    nothing then, and fewer widgets keep reruns fast). Hidden levers keep their values."""
-    members = [spec for spec in specs if spec.group == group]
-    switch = next((spec for spec in members if spec.field == "enabled"), None)
-    changed = 0
-    if switch is not None:
-        changed += _lever_widget(uid, switch, base, rv)
-        if not state.lever_view_value(rv, switch) and not st.session_state.get(state.k_lever(uid, switch.path)):
-            hidden = [spec for spec in members if spec is not switch]
-            changed += sum(state.lever_view_value(rv, spec) != regime_value(base, spec.path) for spec in hidden)
-            st.caption("Its settings apply when the rule is in force.")
-            return changed
-    for spec in members:
-        if spec is not switch:
-            changed += _lever_widget(uid, spec, base, rv)
-    return changed
-
-
-def _upload(uid: int) -> None:
-    uploaded = st.session_state.get(state.k_upload(uid))
-    if uploaded is None:
-        return
-    fmt = "toml" if uploaded.name.lower().endswith(".toml") else "json"
-    try:
-        regime = parse_regime_text(uploaded.getvalue(), fmt=fmt, origin=uploaded.name)
-    except RegimeInputError as err:
-        st.session_state[f"_upload_error.{uid}"] = str(err)
-        return
-    state.apply_uploaded_regime(uid, regime)
-    rebuilt = regime_from_view(state.view().regimes[state.uids().index(uid)])
-    skip = {"name", "description"}
-    lost = rebuilt.model_dump(exclude=skip) != regime.model_dump(exclude=skip)
-    st.session_state[f"_upload_error.{uid}"] = None
-    st.session_state[f"_upload_note.{uid}"] = (
-        f"Loaded {uploaded.name}."
-        + (" Its purchase schedule matches no preset and is not kept; levers were loaded." if lost else "")
-    )
-    st.session_state[f"_upload_nonce.{uid}"] = st.session_state.get(f"_upload_nonce.{uid}", 0) + 1
-
-
-def _regime_editor(index: int, uid: int, specs) -> None:
-    rv = state.view().regimes[index]
-    preset = st.session_state.get(state.k_preset(uid), rv.preset)
-    base = get_preset(preset)
-    role = "baseline for differences" if index == 0 else f"regime {index + 1}"
-    # A fixed-height, scrolling card per regime keeps the results in view below the editors.
-    with st.container(border=True, height=560):
-        top = st.columns([5, 1], vertical_alignment="bottom")
-        top[0].text_input(f"Regime name ({role})", key=state.k_name(uid), max_chars=40)
-        top[1].button(
-            ":material/close:",
-            key=f"b.remove.{uid}",
-            on_click=state.on_remove,
-            args=(uid,),
-            disabled=len(state.uids()) <= 1,
-            help="Remove this regime from the comparison",
-            width="stretch",
-        )
-        error = st.session_state.get(state.REGIME_ERRORS, {}).get(uid)
-        if error:
-            st.error(error)
-        st.selectbox(
-            "Start from preset",
-            state.preset_options(),
-            key=state.k_preset(uid),
-            on_change=state.on_preset_change,
-            args=(uid,),
-            help="Choosing a preset resets this regime's levers to it.",
-        )
-        st.caption(PRESET_DESCRIPTIONS[preset])
-        if base.fed_backstop.purchase_schedule_usd_bn_per_day:
-            st.caption("Its Fed purchases follow the dated historical schedule, scaled with the shock severity.")
-        changed = 0
-        for group in FRONT_GROUPS:
-            st.markdown(f"**{GROUP_TITLES[group]}**")
-            changed += _group(uid, group, specs, base, rv)
-        other = [g for g in GROUP_TITLES if g not in FRONT_GROUPS]
-        other_changed = sum(
-            state.lever_view_value(rv, s) != regime_value(base, s.path)
-            for s in specs
-            if s.group in other
-        )
-        title = "SLR relief, standing repo, Fed backstop, futures margin, foreign demand"
-        if other_changed:
-            title += f" ({other_changed} changed)"
-        # Rendered only while open (lazy expander): fewer widgets per rerun; closed levers keep their
-        # values in the view and re-seed when the expander opens.
-        more = st.expander(title, key=f"x.other.{uid}", on_change="rerun")
-        with more:
-            if more.open:
-                for group in other:
-                    st.markdown(f"**{GROUP_TITLES[group]}**")
-                    if group == "fed_backstop":
-                        st.caption(FED_NOTE)
-                    _group(uid, group, specs, base, rv)
-        changed += other_changed
-        bottom = st.columns(2)
-        bottom[0].button(
-            f"Reset to {preset}" + (f" ({changed})" if changed else ""),
-            key=f"b.reset.{uid}",
-            on_click=state.on_reset,
-            args=(uid,),
-            disabled=not changed,
-            width="stretch",
-            help="Set every lever of this regime back to its preset",
-        )
-        with bottom[1].popover("File", width="stretch"):
-            name = rv.name
-            st.download_button(
-                "Download regime (JSON)",
-                data=lambda i=index: regime_to_json(regimes_from_view(state.view())[i]),
-                file_name=f"{name}.json",
-                mime="application/json",
-                on_click="ignore",
-                key=f"dl.regime.{uid}",
-            )
-            st.file_uploader(
-                "Load a regime file (.json or .toml)",
-                type=["json", "toml"],
-                key=state.k_upload(uid),
-                on_change=_upload,
-                args=(uid,),
-                max_upload_size=1,
-            )
-        if st.session_state.get(f"_upload_error.{uid}"):
-            st.error(st.session_state[f"_upload_error.{uid}"] + " Nothing was changed.")
-        elif st.session_state.get(f"_upload_note.{uid}"):
-            st.success(st.session_state.pop(f"_upload_note.{uid}"))
-
-
-def _assumptions(scenario: str) -> None:
+def _assumptions(scenario) -> None:
     ranges = assumption_ranges(scenario)
     assumed = state.view().assumptions
     changed = sum(n in assumed and assumed[n] != v.value for n, v in ranges.items())
-    title = "Model assumptions: re-centre calibrated values within their ranges"
-    if changed:
-        title += f" ({changed} changed)"
+    title = "Model assumptions" + (f" ({changed} changed)" if changed else "")
     panel = st.expander(title, key="x.assumptions", on_change="rerun")
     with panel:
         if not panel.open:
             return
         st.caption(
-            "Each value has a documented range. :green-badge[verified] in its source, "
+            "Re-centre calibrated values within their documented ranges. :green-badge[verified] in its source, "
             ":blue-badge[secondary source] via a relay, :orange-badge[unverified] a placeholder with a wide range. "
             "Sampled values are also drawn across Monte Carlo paths around the value you set."
         )
         st.button("Reset all assumptions", on_click=state.on_reset_assumptions, disabled=not changed, key="b.reset.a")
-        cols = st.columns(3)
-        for i, (name, item) in enumerate(sorted(ranges.items())):
+        for name, item in sorted(ranges.items(), key=lambda kv: kv[1].label):
             key = state.k_assumption(name)
             current = state.prepare(key, float(assumed.get(name, item.value)))
-            is_changed = current != item.value
-            label = f"{name} ({item.unit}) {STATUS_BADGE[item.status]}"
-            if is_changed:
-                label = f":orange[**● {name}**] ({item.unit}) {STATUS_BADGE[item.status]}"
+            label = f"{item.label} ({item.unit}) {STATUS_BADGE[item.status]}"
+            if current != item.value:
+                label = f":orange[**● {item.label}**] ({item.unit}) {STATUS_BADGE[item.status]}"
             help_text = (
-                f"{item.description or name}\n\nCalibrated value {item.value:g}, range {item.low:g} to "
-                f"{item.high:g} {item.unit}. Source: {item.source}"
+                f"{item.description or item.label}\n\n`{name}`: calibrated value {item.value:g}, range {item.low:g} "
+                f"to {item.high:g} {item.unit}. Source: {item.source}"
                 + (f"\n\nTuned to: {item.tuned_to}" if item.tuned_to else "")
                 + ("\n\nSampled across paths." if item.sampled else "")
             )
             span = item.high - item.low
-            cols[i % 3].slider(
-                label, float(item.low), float(item.high), value=float(current),
-                step=float(f"{span / 100:.2g}"), key=key, help=help_text,
-            )
+            st.slider(label, float(item.low), float(item.high), value=float(current),
+                      step=float(f"{span / 100:.2g}"), key=key, help=help_text)
 
 
-# ---------------------------------------------------------------- results
+# ---------------------------------------------------------------- charts (data-only updates)
 
 
-def _cards(result, names: list[str]) -> None:
-    """One row of headline cards per regime (metrics side by side), differences against the first."""
-    summary = result.summary()
-    baseline = names[0]
-    for name in names:
-        st.markdown(f"**{name}**" + (" (baseline)" if name == baseline else f" vs {baseline}"))
-        # rows of CARDS_PER_ROW: wide enough for labels and values
-        cols = [col for _ in range(0, len(CARD_METRICS), CARDS_PER_ROW) for col in st.columns(CARDS_PER_ROW)]
-        for col, (metric, direction) in zip(cols, CARD_METRICS, strict=False):
-            spec = METRICS[metric]
-            stats = summary[name][metric]
-            delta = None
-            help_text = f"{spec.definition}\n\nMedian; 5th-95th percentile: {fmt_range(stats, spec.unit)}."
-            if metric == "fed_purchases_usd_bn":
-                help_text += f"\n\n{FED_NOTE}"
-            if name != baseline:
-                # The arrow is the change in the median shown (as in the briefing pack); the
-                # path-by-path (paired) difference, whose median can differ, is in the help.
-                change = stats["p50"] - summary[baseline][metric]["p50"]
-                delta = fmt_value(change, delta_unit(spec.unit), signed=True)
-                diff = result.paired_difference(metric, name, baseline)
-                help_text += (
-                    f"\n\nChange in the median vs {baseline}: {delta}. Path-by-path difference on the same "
-                    f"draws: median {fmt_value(diff['p50'], delta_unit(spec.unit), signed=True)}, "
-                    f"5th-95th percentile {fmt_range(diff, delta_unit(spec.unit))}."
-                )
-            with col:
-                st.metric(
-                    spec.label,
-                    fmt_value(stats["p50"], spec.unit),
-                    delta=delta,
-                    delta_color=direction,
-                    help=help_text,
-                    border=True,
-                )
-                if stats["p5"] != stats["p95"]:
-                    st.caption(f"5th-95th: {fmt_range(stats, spec.unit)}")
+@st.cache_resource(max_entries=48, show_spinner=False)
+def _template(key: str, bare: bool, _build: Callable, _frame: pd.DataFrame) -> tuple[dict, str]:
+    """A chart's spec and its main dataset's name, built once per template (read-only after).
+    `bare` drops the title block (the first screen says it in one caption line instead)."""
+    from briefing import charts
+
+    spec = _build().to_dict(validate=False)
+    if bare:
+        spec.pop("title", None)
+    return spec, charts.main_dataset_name(spec, _frame)
 
 
-def summary_table(result) -> pd.DataFrame:
-    """Every summary metric: rows metric, columns regime x (median, 5th, 95th pct)."""
-    summary = result.summary()
-    rows = []
-    for metric, spec in METRICS.items():
-        row = {"metric": spec.label, "unit": spec.unit}
-        for name in result.regime_names:
-            stats = summary[name][metric]
-            row[f"{name} median"] = stats["p50"]
-            row[f"{name} p5"] = stats["p5"]
-            row[f"{name} p95"] = stats["p95"]
-        rows.append(row)
-    return pd.DataFrame(rows)
+def _chart(result, kind: str, build: Callable, *, bare: bool = False, **kw) -> None:
+    """A chart whose spec is cached per template: a lever move only swaps its one dataset."""
+    from briefing import charts
+
+    frame = charts.chart_frame(result, kind, **kw)
+    spec, name = _template(charts.template_key(result, kind, **kw), bare, build, frame)
+    st.vega_lite_chart(charts.with_main_data(spec, name, frame), width="content")
 
 
 def _downloads(key: str, stem: str, chart_fn: Callable, frame_fn: Callable) -> None:
@@ -404,106 +218,152 @@ def _downloads(key: str, stem: str, chart_fn: Callable, frame_fn: Callable) -> N
                            mime="text/csv", on_click="ignore", key=f"dl.{key}.csv")
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _spec(run_key: str, chart: str, arg: str, _build: Callable) -> dict:
-    """The Vega-Lite spec of a briefing chart, cached per run (the URL encoding determines the run).
-
-    Altair's JSON-schema validation is skipped: briefing.charts is validated by its own tests, and
-    validation cost about 100 ms per rerun.
-    """
-    return _build().to_dict(validate=False)
-
-
-def _chart(run_key: str, chart: str, arg: str, build: Callable) -> None:
-    st.vega_lite_chart(_spec(run_key, chart, arg, build), width="stretch")
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _fan_template(key: str, _result, series: str) -> tuple[dict, str]:
-    """Fan-chart spec and its main dataset name, built once per template key (read-only)."""
+def _key_chart(result, baseline: str) -> None:
     from briefing import charts
 
-    spec = charts.fan_chart(_result, series).to_dict(validate=False)
-    return spec, charts.main_dataset_name(spec, charts.chart_frame(_result, "fan", series=series))
+    n = len(result.regime_names)
+    width = int(max(130, min(300, (KEY_CHART_WIDTH - 30 * (n - 1)) / n)))
+    kw = {"series": KEY_SERIES, "baseline": baseline, "width": width, "height": 140}
+    observed = " Black: observed (FRED DGS10)." if result.scenario.kind == "historical" else ""
+    events = "; ".join(f"{i} {e.label}" for i, e in enumerate(result.scenario.events, start=1))
+    st.markdown(
+        f"**10y yield change from day 0 (bp)** :gray[median and 5th-95th pct; dashed: {_plain(baseline)}."
+        f"{observed}" + (f" {_plain(events)}" if events else "") + "]"
+    )
+    _chart(result, "stress", lambda: charts.stress_chart(result, **kw), bare=True, **kw)
 
 
-def _fan(result, series: str) -> None:
-    """The fan chart: a slider move changes only its data, so the cached spec gets the new data."""
-    from briefing import charts
-
-    template, name = _fan_template(charts.template_key(result, "fan", series=series), result, series)
-    frame = charts.chart_frame(result, "fan", series=series)
-    st.vega_lite_chart(charts.with_main_data(template, name, frame), width="stretch")
+# ---------------------------------------------------------------- results
 
 
-def _results(result, view) -> None:
+def _plain(text: str) -> str:
+    """Text safe inside Markdown: names and titles may come from a link or a file."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-!|<>~$:" else c for c in text)
+
+
+def summary_table(result) -> pd.DataFrame:
+    """Every summary metric with its human label: rows metric, columns regime x (median, 5th, 95th pct)."""
+    summary = result.summary()
+    rows = []
+    for metric, spec in METRICS.items():
+        row = {"metric": spec.label, "unit": spec.unit}
+        for name in result.regime_names:
+            stats = summary[name][metric]
+            row[f"{name} median"] = stats["p50"]
+            row[f"{name} p5"] = stats["p5"]
+            row[f"{name} p95"] = stats["p95"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _drivers_popover(view, result, baseline: str) -> None:
+    pop = st.popover("What drives these numbers?", key="p.drivers", on_change="rerun", type="tertiary",
+                     help="The calibrated assumptions that move a headline number most, and how sure each is")
+    with pop:
+        if not pop.open:
+            return
+        from ui.drivers import show_drivers
+
+        choices = [m.name for m in HEADLINE if m.name in METRICS]
+        metric = st.selectbox("Headline number", choices, format_func=lambda m: METRICS[m].label, key="w.drv.metric")
+        names = result.regime_names
+        regime = st.selectbox("Regime", names, index=len(names) - 1, key="w.drv.regime")
+        regime = regime if regime in names else names[-1]
+        show_drivers(
+            result.scenario, list(result.regimes), metric, paths=min(view.paths, DRIVER_PATHS), seed=view.seed,
+            shock_scale=view.shock_scale, assumptions=view.assumptions,
+            baseline=None if regime == baseline else baseline, regime=regime,
+        )
+
+
+def _first_screen(view, result) -> None:
     from briefing import charts
 
     names = result.regime_names
-    run_key = json.dumps(state.encode(view), sort_keys=True)
-    st.subheader("Headline results")
-    st.caption(
-        f"Medians over {result.paths:,} paths (seed {result.seed}, severity {result.shock_scale:g}x, "
-        f"{result.days} trading days from {result.dates[0]:%d %b %Y}); arrows show the change in the "
-        f"median against {names[0]} (hover for the path-by-path difference). Model {result.model_version}."
+    baseline = names[0]
+    first, second = story(result, baseline)
+    st.markdown(f"**{_plain(first)}** {_plain(second)}")
+    table.comparison(headline_rows(result, baseline), names, charts.regime_colors(names), baseline)
+    cols = st.columns([4, 1.3], vertical_alignment="center")
+    cols[0].caption(
+        f"Δ: difference to {_plain(baseline)}, path by path on the same draws (median, 5th-95th pct; "
+        f"probabilities: 90% interval). {result.paths:,} paths, seed {result.seed}. Hover a row for its definition."
     )
-    _cards(result, names)
+    with cols[1]:
+        _drivers_popover(view, result, baseline)
+    _key_chart(result, baseline)
 
+
+def _more(view, result) -> None:
+    from briefing import charts
+
+    names = result.regime_names
+    baseline = names[0]
+    stem = result.scenario.name
     tabs = st.tabs(
-        ["Stress paths", "Market functioning", "All metrics", "Holdings by sector", "Calm cost vs resilience"],
+        ["Key series by regime", "Difference to baseline", "One series, all regimes", "Market functioning",
+         "Calm cost vs resilience", "Holdings by sector", "All metrics", "Share and export"],
         key="t.results",
         on_change="rerun",
     )
-    stem = f"{result.scenario.name}"
     with tabs[0]:
         if tabs[0].open:
-            series = st.selectbox("Series", FAN_SERIES, format_func=lambda s: SERIES[s], key="w.series")
-            series = series if series in SERIES else FAN_SERIES[0]
-            _fan(result, series)
-            _downloads(
-                "fan", f"{stem}_{series}",
-                lambda: charts.fan_chart(result, series),
-                lambda: charts.chart_frame(result, "fan", series=series),
-            )
+            n = len(names)
+            kw = {"series": MULTIPLE_SERIES, "baseline": baseline, "width": int(max(150, min(280, 900 / n - 40))),
+                  "height": 110}
+            _chart(result, "small_multiples", lambda: charts.small_multiples(result, **kw), **kw)
+            _downloads("multiples", f"{stem}_key_series", lambda: charts.small_multiples(result, **kw),
+                       lambda: charts.chart_frame(result, "small_multiples", **kw))
     with tabs[1]:
         if tabs[1].open:
+            if len(names) < 2:
+                st.info("Add a regime to see its path-by-path difference to the baseline.")
+            else:
+                series = st.selectbox("Series", FAN_SERIES, format_func=lambda s: SERIES[s], key="w.diff_series")
+                series = series if series in SERIES else FAN_SERIES[0]
+                kw = {"series": series, "baseline": baseline}
+                _chart(result, "difference", lambda: charts.difference_fan(result, **kw), **kw)
+                _downloads("difference", f"{stem}_{series}_difference", lambda: charts.difference_fan(result, **kw),
+                           lambda: charts.chart_frame(result, "difference", **kw))
+    with tabs[2]:
+        if tabs[2].open:
+            series = st.selectbox("Series", FAN_SERIES, format_func=lambda s: SERIES[s], key="w.series")
+            series = series if series in SERIES else FAN_SERIES[0]
+            _chart(result, "fan", lambda: charts.fan_chart(result, series), series=series)
+            _downloads("fan", f"{stem}_{series}", lambda: charts.fan_chart(result, series),
+                       lambda: charts.chart_frame(result, "fan", series=series))
+    with tabs[3]:
+        if tabs[3].open:
             st.caption(
                 f"Share of paths on which the market is dysfunctional or broken down, day by day. {FUNCTIONING_NOTE} "
                 "The headline probabilities count the paths with at least one such day."
             )
-            _chart(run_key, "functioning", "", lambda: charts.functioning_chart(result))
-            _downloads(
-                "functioning", f"{stem}_functioning",
-                lambda: charts.functioning_chart(result),
-                lambda: charts.chart_frame(result, "functioning"),
-            )
-    with tabs[2]:
-        if tabs[2].open:
-            table = summary_table(result)
-            st.dataframe(table, hide_index=True, column_config={
-                c: st.column_config.NumberColumn(format="%.2f") for c in table.columns[2:]
-            })
-            st.download_button("Download table (CSV)", data=lambda: table.to_csv(index=False),
-                               file_name=f"{stem}_summary.csv", mime="text/csv", on_click="ignore", key="dl.table")
-    with tabs[3]:
-        if tabs[3].open:
-            regime = st.selectbox("Regime", names, key="w.holdings_regime")
-            regime = regime if regime in names else names[0]
-            _chart(run_key, "holdings", regime, lambda: charts.holdings_chart(result, regime))
-            _downloads(
-                "holdings", f"{stem}_holdings_{regime}",
-                lambda: charts.holdings_chart(result, regime),
-                lambda: charts.chart_frame(result, "holdings", regime=regime),
-            )
+            _chart(result, "functioning", lambda: charts.functioning_chart(result))
+            _downloads("functioning", f"{stem}_functioning", lambda: charts.functioning_chart(result),
+                       lambda: charts.chart_frame(result, "functioning"))
     with tabs[4]:
         if tabs[4].open:
-            _chart(run_key, "tradeoff", "", lambda: charts.tradeoff_chart(result))
-            _downloads(
-                "tradeoff", f"{stem}_tradeoff",
-                lambda: charts.tradeoff_chart(result),
-                lambda: charts.chart_frame(result, "tradeoff"),
-            )
-    _briefing_pack(result, view)
+            _chart(result, "tradeoff", lambda: charts.tradeoff_chart(result))
+            _downloads("tradeoff", f"{stem}_tradeoff", lambda: charts.tradeoff_chart(result),
+                       lambda: charts.chart_frame(result, "tradeoff"))
+    with tabs[5]:
+        if tabs[5].open:
+            regime = st.selectbox("Regime", names, key="w.holdings_regime")
+            regime = regime if regime in names else names[0]
+            _chart(result, "holdings", lambda: charts.holdings_chart(result, regime), regime=regime)
+            _downloads("holdings", f"{stem}_holdings_{regime}", lambda: charts.holdings_chart(result, regime),
+                       lambda: charts.chart_frame(result, "holdings", regime=regime))
+    with tabs[6]:
+        if tabs[6].open:
+            frame = summary_table(result)
+            st.dataframe(frame, hide_index=True, column_config={
+                c: st.column_config.NumberColumn(format="%.2f") for c in frame.columns[2:]
+            })
+            st.download_button("Download table (CSV)", data=lambda: frame.to_csv(index=False),
+                               file_name=f"{stem}_summary.csv", mime="text/csv", on_click="ignore", key="dl.table")
+    with tabs[7]:
+        if tabs[7].open:
+            _briefing_pack(result, view)
 
 
 def _base_url() -> str:
@@ -523,12 +383,10 @@ def _pack(run_key: str, base_url: str, _result, _view) -> tuple[bytes, bytes]:
 
 
 def _briefing_pack(result, view) -> None:
-    st.divider()
     cols = st.columns([2, 3])
     base_url = _base_url()
     link = view_url(base_url, view, model_version=MODEL_VERSION)
-    run_key = json.dumps(state.encode(view), sort_keys=True)
-
+    run_key = json.dumps(state.encode(view), sort_keys=True) + result.scenario.model_dump_json()
     cols[0].download_button(
         "Download briefing pack (ZIP: PDF, charts, CSV, regimes)",
         data=lambda: _pack(run_key, base_url, result, view)[1],
@@ -546,7 +404,7 @@ def _briefing_pack(result, view) -> None:
         on_click="ignore",
         key="dl.pack_pdf",
     )
-    cols[1].markdown("**Link to this view** (scenario, settings, every regime and assumption):")
+    cols[1].markdown("**Link to this view** (scenario and its edits, settings, every regime and assumption):")
     cols[1].code(link, language=None, wrap_lines=True)
     cols[1].caption(
         f"Made with model {MODEL_VERSION} (link format {QUERY_VERSION}); opened under another model version, "
@@ -554,47 +412,15 @@ def _briefing_pack(result, view) -> None:
     )
 
 
-# ---------------------------------------------------------------- page
+# ---------------------------------------------------------------- the workspace (one fragment)
 
 
-def page() -> None:
-    state.init_session()
-    for message in st.session_state.get(state.URL_MESSAGES, []):
-        st.warning(f"Link: {message}")
-    state.seed_widgets()
-    state.read_widgets()  # validates names before the editors render, so their messages show on this run
-    _sidebar()
-
-    st.title("Treasury Market Policy Explorer")
-    st.caption(
-        "What would central clearing, the dealer rule, a leverage cap, SLR relief, the standing repo facility "
-        "or a Fed backstop do to the US Treasury market under stress? Compare up to four regimes on the same "
-        "random draws."
-    )
-    specs = lever_specs()
-    uids = state.uids()
-    cols = st.columns(len(uids))
-    for i, (col, uid) in enumerate(zip(cols, uids, strict=True)):
-        with col:
-            _regime_editor(i, uid, specs)
-    st.button(
-        "Add regime",
-        on_click=state.on_add,
-        disabled=len(uids) >= MAX_REGIMES,
-        help=f"Compare up to {MAX_REGIMES} regimes",
-        key="b.add",
-    )
-    scenario = st.session_state[state.K_SCENARIO]
-    _assumptions(scenario)
-
-    view = state.read_widgets()
-    state.commit(view)
-
+def _run(view):
     try:
         regimes = regimes_from_view(view)
     except ValueError as err:
         st.error(f"A regime could not be built: {err}")
-        return
+        return None
     progress = None
     if view.paths >= LONG_RUN_PATHS:
         bar = st.progress(0.0, text="Running the model...")
@@ -606,7 +432,7 @@ def page() -> None:
 
     try:
         result = run_view(
-            view.scenario,
+            scenario_editor.active_scenario(view),
             regimes,
             paths=view.paths,
             seed=view.seed,
@@ -616,7 +442,45 @@ def page() -> None:
         )
     except InputError as err:
         st.error(str(err))
-        return
+        return None
     if progress is not None:
         bar.progress(1.0, text=f"Ran {len(regimes)} regimes x {view.paths:,} paths in {time.perf_counter() - started:.1f} s")
-    _results(result, view)
+    return result
+
+
+@st.fragment
+def _workspace() -> None:
+    """Levers beside results: a lever move reruns only this."""
+    state.commit(state.read_widgets())
+    left, right = st.columns([1.05, 2.95], gap="medium")
+    with left, st.container(border=True):
+        levers.panel()
+    view = state.read_widgets()
+    state.commit(view)
+    with right:
+        result = _run(view)
+        if result is None:
+            return
+        _first_screen(view, result)
+    _more(view, result)
+
+
+def page() -> None:
+    state.init_session()
+    st.html(_CSS)
+    messages = st.session_state.get(state.URL_MESSAGES, [])
+    if messages:
+        # Link text is shown as plain text only (never Markdown), grouped under one warning.
+        st.warning(f"This link had {len(messages)} problem(s); everything else in it was restored.",
+                   icon=":material/link_off:")
+        with st.expander("What the link got wrong", expanded=len(messages) <= 3):
+            for message in messages[:50]:
+                st.text(message)
+            if len(messages) > 50:
+                st.text(f"... and {len(messages) - 50} more")
+    state.seed_widgets()
+    state.read_widgets()  # validates names before the editors render, so their messages show on this run
+    _sidebar()
+    state.commit(state.read_widgets())
+    _workspace()
+

@@ -9,3 +9,16 @@ FUNCTIONING_NOTE = (
     "as on 10-18 March 2020. Breakdown: beyond anything observed (the 10y dislocation or depth past the breakdown "
     "thresholds on two trading days running). The market always clears at a price; these classify the priced paths."
 )
+
+# Lever groups in the order of the policy spec, with a title and a short name for the group pills.
+GROUP_TITLES: dict[str, tuple[str, str]] = {
+    "clearing": ("SEC central clearing rule", "Clearing"),
+    "dealer_rule": ("SEC dealer rule", "Dealer rule"),
+    "leverage_cap": ("Leverage cap on RV funds", "Leverage cap"),
+    "leverage_ratio_relief": ("Leverage-ratio (SLR) relief", "SLR relief"),
+    "standing_repo": ("Standing repo facility", "Standing repo"),
+    "fed_backstop": ("Fed backstop", "Fed backstop"),
+    "futures_margin": ("Futures margin", "Futures margin"),
+    "foreign_demand": ("Foreign demand", "Foreign demand"),
+}
+GROUPS: tuple[str, ...] = tuple(GROUP_TITLES)
