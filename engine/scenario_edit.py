@@ -282,6 +282,8 @@ def make_edit(
     totals = sector_totals(base)
     low, high, _ = edit_bounds()["sales_usd_bn"]
     for sector, value in (sales_usd_bn or {}).items():
+        if value == totals.get(sector):
+            continue  # unchanged (an uploaded scenario's several flows may sum beyond one flow's limit)
         if not (isinstance(value, int | float) and math.isfinite(value) and low <= value <= high):
             raise InputError(f"sales_usd_bn.{sector}: {_short(str(value))} refused; allowed: {_allowed('sales_usd_bn')}")
     data: dict = {"base": base.name}
