@@ -1,7 +1,8 @@
 """Methodology page: equations, calibrated parameters, policy levers, metrics, backtest, known limits.
 
 Tables are read from the engine and the policy spec at run time, so the page always shows what the
-code actually uses.
+code actually uses. Every table is for reading: human labels first (the code name in a narrow last
+column), numbers rounded with their units by `briefing.numbers`, V / V2 / U in words.
 """
 
 import math
@@ -11,13 +12,19 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from engine import METRICS, MODEL_VERSION, load_scenario
-from engine.calibration import ERAS, load_calibration
+from briefing.numbers import fmt_lever, fmt_number, fmt_value
+from engine import METRICS, MODEL_VERSION, assumption_ranges, load_scenario
+from engine.calibration import ERAS, CalibratedValue, label_from_name, load_calibration
+from engine.drivers import STATUS_TEXT
 from policy import lever_specs
 from ui.text import FED_NOTE, FUNCTIONING_NOTE
 
 EQUATIONS = Path(__file__).with_name("methodology.md")
-STATUS_TEXT = {"V": "verified in source", "V2": "via a secondary source", "U": "unverified (wide range)"}
+STATUS_HELP = (
+    "How sure: V verified in its source, V2 from a secondary source, U an unverified placeholder with a wide range."
+)
+CODE_COLUMN = "Code name"
+CODE_HELP = "The name in the code, the scenario files, the CLI and the URL"
 BACKTEST_PATHS = 2000  # the CLI's default: p50s are stable to a few bp at this size
 SENSITIVITY_PATHS = 500
 DEFAULT_ERA = "2025"
@@ -46,8 +53,11 @@ BACKTEST_COLUMNS: dict[str, str] = {
     "band_high": "Band high",
     "within_band": "Within band",
     "source": "Source",
-    "metric": "Metric name",
+    "metric": CODE_COLUMN,
 }
+ROLE_TEXT = {"tuned": "tuned on it", "test": "test (not tuned on)"}
+STAT_TEXT = {"p50": "median", "mean": "mean", "p5": "5th percentile", "p95": "95th percentile"}
+REGIME_TEXT = {"status_quo": "today's rules", "no_fed_backstop": "today's rules, no Fed backstop"}
 _VALUE_COLUMNS = ("history", "model", "model_p5", "model_p50", "model_p95", "band_low", "band_high")
 _HIDDEN = ("unit",)  # folded into the formatted values
 
@@ -97,42 +107,87 @@ def equations_and_limits(text: str) -> tuple[str, str]:
     return text[: match.start()].rstrip() + "\n", text[match.end():].strip() + "\n" + APP_NOTES
 
 
+def status_words(status: str) -> str:
+    """'U · unverified placeholder': the status code with its words (one wording with engine.drivers)."""
+    return f"{status} · {STATUS_TEXT[status]}"
+
+
+def input_number(x: float) -> str:
+    """A calibrated input rounded by briefing.numbers, or as written in its file when rounding would
+    misstate it by more than 1% (0.002, 2.326, 1.35 are typed inputs, not Monte Carlo noise)."""
+    text = fmt_number(x)
+    if not math.isfinite(x) or x == 0 or abs(float(text.replace(",", "")) - x) <= 0.01 * abs(x):
+        return text
+    return f"{x:,.4g}"
+
+
+def input_value(x: float, unit: str) -> str:
+    """A calibrated input with its unit, placed as briefing.numbers places it ('$190bn', '0.40 share')."""
+    text = fmt_value(x, unit)
+    exact = input_number(x)
+    return text if exact == fmt_number(x) else text.replace(fmt_number(abs(x)), exact.lstrip("-"), 1)
+
+
+def input_range(item: CalibratedValue) -> str:
+    return "fixed" if item.low == item.high else f"{input_number(item.low)} to {input_number(item.high)}"
+
+
+def _layer_text(layer: str) -> str:
+    return layer.replace("era_", "era ") if layer.startswith("era_") else layer
+
+
 @st.cache_data(show_spinner=False)
 def calibration_table(era: str) -> pd.DataFrame:
+    """Every calibrated value of an era: label, value and range, unit, how sure, provenance, code name."""
     cal = load_calibration(era)
     rows = [
         {
-            "parameter": v.name,
-            "value": v.value,
-            "low": v.low,
-            "high": v.high,
-            "unit": v.unit,
-            "status": f"{v.status}: {STATUS_TEXT[v.status]}",
-            "sampled": "yes" if v.sampled else "",
-            "layer": v.layer,
-            "description": v.description,
-            "tuned to": v.tuned_to or "",
-            "source": v.source,
+            "Assumption": v.label,
+            "Value": input_number(v.value),
+            "Range": input_range(v),
+            "Unit": v.unit,
+            "How sure": status_words(v.status),
+            "Sampled": "yes" if v.sampled else "",
+            "Layer": _layer_text(v.layer),
+            "What it is": v.description,
+            "Tuned to": v.tuned_to or "",
+            "Source": v.source,
+            CODE_COLUMN: v.name,
         }
         for v in cal.values.values()
     ]
     return pd.DataFrame(rows)
 
 
+CALIBRATION_COLUMNS = {
+    "Assumption": st.column_config.TextColumn(pinned=True),
+    "Range": st.column_config.TextColumn(help="The documented range; sampled values are drawn across it per path"),
+    "How sure": st.column_config.TextColumn(help=STATUS_HELP),
+    "Sampled": st.column_config.TextColumn(help="Drawn per Monte Carlo path from triangular(low, value, high)"),
+    "Layer": st.column_config.TextColumn(help="structural: one set for every era; era YYYY: that era's positions"),
+    CODE_COLUMN: st.column_config.TextColumn(width="small", help=CODE_HELP),
+}
+
+
 def lever_table() -> pd.DataFrame:
     rows = []
     for s in lever_specs():
-        rng = ", ".join(s.choices or ()) if s.type == "choice" else ("on/off" if s.type == "bool" else f"{s.min:g} to {s.max:g}")
+        if s.type == "choice":
+            rng = ", ".join(s.choices or ())
+        elif s.type == "bool":
+            rng = "on/off"
+        else:
+            rng = f"{fmt_lever(float(s.min), '')} to {fmt_lever(float(s.max), '')}"
         rows.append(
             {
-                "lever": s.path,
-                "label": s.label,
-                "unit": s.unit,
-                "default (status quo)": str(s.default),
-                "range": rng,
-                "step": "" if s.step is None else f"{s.step:g}",
-                "meaning": s.description,
-                "source": s.source,
+                "Lever": s.label,
+                "Unit": "" if s.type in ("bool", "choice") else s.unit,
+                "Default (status quo)": fmt_lever(s.default, "" if s.type in ("bool", "choice") else s.unit),
+                "Range": rng,
+                "Step": "" if s.step is None else fmt_lever(float(s.step), ""),
+                "Meaning": s.description,
+                "Source": s.source,
+                CODE_COLUMN: s.path,
             }
         )
     return pd.DataFrame(rows)
@@ -140,8 +195,11 @@ def lever_table() -> pd.DataFrame:
 
 def metric_table() -> pd.DataFrame:
     return pd.DataFrame(
-        [{"metric": name, "label": m.label, "unit": m.unit, "definition": m.definition} for name, m in METRICS.items()]
+        [{"Metric": m.label, "Unit": m.unit, "Definition": m.definition, CODE_COLUMN: name} for name, m in METRICS.items()]
     )
+
+
+CODE_ONLY = {CODE_COLUMN: st.column_config.TextColumn(width="small", help=CODE_HELP)}
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -160,66 +218,93 @@ def _sensitivity(paths: int, version: str) -> pd.DataFrame:
     return sensitivity_display(sensitivity(paths=paths, seed=0))
 
 
+def _assumption(episode: str, name: str) -> CalibratedValue | None:
+    try:
+        return assumption_ranges(episode).get(name)
+    except Exception:  # an episode the engine no longer ships: fall back to the code name
+        return None
+
+
 def sensitivity_display(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per parameter, episode and scored quantity: the model at the calibrated value and at
-    each end of the parameter's range (works with the engine's p50_* or model_* column names)."""
+    each end of the parameter's range, rounded with the quantity's unit (works with the engine's
+    p50_* or model_* column names)."""
     moved = next(c for c in ("model_moved", "p50_moved") if c in frame)
     base = next((c for c in ("model_baseline", "p50_baseline") if c in frame), None)
-    index = [c for c in ("parameter", "tuned_to", "value", "episode", "metric", base) if c and c in frame]
-    wide = frame.pivot_table(index=index, columns="setting", values=moved, sort=False, dropna=False).reset_index()
-    wide.columns = [str(c) for c in wide.columns]
-    if "episode" in wide:
-        wide["episode"] = wide["episode"].map(_episode_title)
-    if "metric" in wide:
-        wide["metric"] = [_quantity_label(m) for m in wide["metric"]]
-    for column in [c for c in (base, "low", "high") if c in wide]:
-        wide[column] = wide[column].round(2)
-    names = {
-        "parameter": "Parameter",
-        "tuned_to": "Tuned to",
-        "value": "Calibrated value",
-        "episode": "Episode",
-        "metric": "Quantity",
-        base: "Model at the calibrated value",
-        "low": "Model at range low",
-        "high": "Model at range high",
-    }
-    return wide.rename(columns={c: names.get(c, c) for c in wide.columns})
+    keys = ["parameter", "episode", "metric"]
+    ends = {end: frame[frame["setting"] == end].set_index(keys)[moved] for end in ("low", "high")}
+    rows = []
+    for row in frame.drop_duplicates(keys).itertuples(index=False):
+        key = (row.parameter, row.episode, row.metric)
+        item = _assumption(row.episode, row.parameter)
+        label, unit = _quantity_label_unit(row.metric)
+        out = {
+            "Assumption": item.label if item else label_from_name(row.parameter),
+            "Parameter": row.parameter,
+            "Episode": _episode_title(row.episode),
+            "Quantity": label,
+        }
+        if "value" in frame:
+            out["Calibrated value"] = input_value(row.value, item.unit) if item else input_number(row.value)
+        if item is not None:
+            out["Range"] = input_range(item)
+        if base is not None:
+            out["Model at the calibrated value"] = _number(getattr(row, base), unit)
+        for end in ("low", "high"):
+            value = ends[end].get(key) if key in ends[end].index else None
+            out[f"Model at range {end}"] = _number(value, unit)
+        if "tuned_to" in frame:
+            out["Tuned to"] = row.tuned_to
+        rows.append(out)
+    return pd.DataFrame(rows)
 
 
-def _quantity_label(metric: str) -> str:
+SENSITIVITY_COLUMNS = {
+    "Assumption": st.column_config.TextColumn(pinned=True),
+    "Parameter": st.column_config.TextColumn(width="small", help=CODE_HELP),
+}
+
+
+def _quantity_label_unit(metric: str) -> tuple[str, str]:
     if metric in METRICS:
-        return METRICS[metric].label
+        return METRICS[metric].label, METRICS[metric].unit
     try:
         from engine.backtest import metric_label
 
-        return metric_label(metric)[0]
+        return metric_label(metric)
     except Exception:
-        return str(metric)
+        return str(metric), ""
+
+
+def _quantity_label(metric: str) -> str:
+    return _quantity_label_unit(metric)[0]
 
 
 def _number(value, unit: str) -> str:
-    """A backtest number with its unit, rounded for reading ('' when the source gives none):
-    whole numbers without decimals, else 1 decimal (2 below 1), e.g. '64 bp', '$96.7bn', '0.61', 'day 5'."""
+    """A model or observed number with its unit via briefing.numbers ('' when there is none):
+    e.g. '64.2 bp', '$96.7bn', '0.61' (a share or ratio), 'day 5' (a trading day)."""
     try:
         x = float(value)
     except (TypeError, ValueError):
         return "" if value is None else str(value)
     if not math.isfinite(x):
         return ""
-    magnitude = abs(x)
-    decimals = 0 if x.is_integer() or magnitude >= 100 else (1 if magnitude >= 1 else 2)
-    body = f"{magnitude:,.{decimals}f}"
-    sign = "-" if x < 0 and body.strip("0.,") else ""
     if unit == "trading day":
-        return f"day {sign}{body}"
-    if unit.startswith("$"):
-        return f"{sign}${body}{unit[1:]}"
-    if unit in ("%", "x"):
-        return f"{sign}{body}{unit}"
+        return f"day {fmt_number(x)}"
     if unit in ("share", "ratio", ""):
-        return f"{sign}{body}"
-    return f"{sign}{body} {unit}"
+        return fmt_number(x)
+    return fmt_value(x, unit)
+
+
+def _regime_text(name: str, episode: str) -> str:
+    """The regime as a reader knows it: the rules of the episode's day, or today's rules."""
+    try:
+        own = load_scenario(episode).regime
+    except Exception:  # an episode the engine no longer ships: the name alone
+        own = None
+    if name == own:
+        return "rules of the day (as it happened)"
+    return REGIME_TEXT.get(name, name.replace("_", " "))
 
 
 def _episode_title(name: str) -> str:
@@ -245,6 +330,12 @@ def backtest_display(table: pd.DataFrame) -> pd.DataFrame:
         values = table[column]
         if column == "episode":
             values = values.map(_episode_title)
+        elif column == "regime" and "episode" in table:
+            values = pd.Series([_regime_text(r, e) for r, e in zip(values, table["episode"], strict=True)], index=table.index)
+        elif column == "role":
+            values = values.map(lambda r: ROLE_TEXT.get(r, r))
+        elif column == "stat":
+            values = values.map(lambda v: STAT_TEXT.get(v, v))
         elif column in _VALUE_COLUMNS:
             values = pd.Series([_number(v, u) for v, u in zip(values, units, strict=True)], index=table.index)
         elif column == "within_band":
@@ -253,6 +344,17 @@ def backtest_display(table: pd.DataFrame) -> pd.DataFrame:
             values = values.round(2)
         out[BACKTEST_COLUMNS.get(column, column.replace("_", " ").capitalize())] = values
     return out.reset_index(drop=True)
+
+
+def inputs_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """What each episode takes from data, with episode titles and sector names in words."""
+    out = frame.copy()
+    if "episode" in out:
+        out["episode"] = out["episode"].map(_episode_title)
+    if "input" in out:
+        out["input"] = [re.sub(r"^([a-z]+(?:_[a-z]+)+)", lambda m: m.group(1).replace("_", " "), str(x)).capitalize()
+                        for x in out["input"]]
+    return out.rename(columns=lambda c: c.replace("_", " ").capitalize())
 
 
 def rmse_display(frame: pd.DataFrame) -> pd.DataFrame:
@@ -286,7 +388,7 @@ def _backtest_tab() -> None:
         "of it (the default fundamental path is a share of the observed 10y move)."
     )
     table = bt.table()
-    st.dataframe(backtest_display(table), hide_index=True)
+    st.dataframe(backtest_display(table), hide_index=True, column_config=CODE_ONLY)
     st.download_button(
         "Download backtest table (CSV, full precision)",
         data=lambda: table.to_csv(index=False),
@@ -299,8 +401,7 @@ def _backtest_tab() -> None:
     st.markdown("**Daily 10y path against history** (root-mean-square error of the model median):")
     st.dataframe(rmse_display(bt.rmse_frame()), hide_index=True)
     with st.expander("What each episode takes from data (inputs, not scored)"):
-        inputs = bt.inputs_table().assign(episode=lambda f: f["episode"].map(_episode_title))
-        st.dataframe(inputs.rename(columns=lambda c: c.replace("_", " ").capitalize()), hide_index=True)
+        st.dataframe(inputs_display(bt.inputs_table()), hide_index=True)
     st.markdown(
         "**Tuned parameters and their sensitivity.** Structural parameters were tuned on March 2020 only. "
         "The table shows each target's median with the parameter at the low and high end of its range "
@@ -313,7 +414,7 @@ def _backtest_tab() -> None:
             except Exception as err:  # the engine's sensitivity run is not part of the page's contract
                 st.error(f"The sensitivity table could not be computed ({type(err).__name__}: {err}).")
             else:
-                st.dataframe(sens, hide_index=True)
+                st.dataframe(sens, hide_index=True, column_config=SENSITIVITY_COLUMNS)
 
 
 def page() -> None:
@@ -335,16 +436,16 @@ def page() -> None:
                 required=True,
             ) or DEFAULT_ERA
             cal = load_calibration(era)
-            st.caption(f"{cal.description} As of {cal.as_of}.")
-            st.dataframe(calibration_table(era), hide_index=True)
+            st.caption(f"{cal.description} As of {cal.as_of}. {STATUS_HELP}")
+            st.dataframe(calibration_table(era), hide_index=True, column_config=CALIBRATION_COLUMNS)
     with tabs[2]:
         if tabs[2].open:
             st.caption(f"Defaults are the status quo. {FED_NOTE}")
-            st.dataframe(lever_table(), hide_index=True)
+            st.dataframe(lever_table(), hide_index=True, column_config=CODE_ONLY)
     with tabs[3]:
         if tabs[3].open:
             st.caption(FUNCTIONING_NOTE)
-            st.dataframe(metric_table(), hide_index=True)
+            st.dataframe(metric_table(), hide_index=True, column_config=CODE_ONLY)
     with tabs[4]:
         if tabs[4].open:
             _backtest_tab()
