@@ -1,17 +1,19 @@
 """"What drives this?": the calibrated assumptions that move one headline number (engine.drivers).
 
-Where the page calls it: under each headline card of `ui.compare._cards`, in a lazy popover, so the
-~120 runs happen only when a reader opens it (a popover's content otherwise runs on every rerun)::
+Where the page calls it: in a lazy popover next to the headline numbers (`ui.compare._drivers_popover`,
+"What drives these numbers?", with a choice of number and regime), so the ~120 runs happen only
+when a reader opens it (a popover's content otherwise runs on every rerun)::
 
-    pop = st.popover("What drives this?", key=f"p.drv.{i}.{metric}", on_change="rerun", type="tertiary")
+    pop = st.popover("What drives these numbers?", key="p.drivers", on_change="rerun", type="tertiary")
     with pop:
         if pop.open:
-            show_drivers(view.scenario, regimes_from_view(view), metric, paths=min(view.paths, DRIVER_PATHS),
+            show_drivers(result.scenario, list(result.regimes), metric, paths=min(view.paths, DRIVER_PATHS),
                          seed=view.seed, shock_scale=view.shock_scale, assumptions=view.assumptions,
-                         baseline=None if name == baseline else baseline, regime=name)
+                         baseline=None if regime == baseline else baseline, regime=regime)
 
 (`@st.dialog` works as well: call `show_drivers` in the dialog function.) The result is cached with
-`st.cache_data`, keyed on JSON strings of the inputs, so reopening it is instant.
+`st.cache_data`, keyed on JSON strings of the inputs (a Scenario or regime object by its
+`model_dump_json()`), so reopening it is instant.
 """
 
 import json
