@@ -68,7 +68,7 @@ MAX_REGIMES = 4
 MAX_PATHS = 10_000
 MAX_SHOCK_SCALE = 5.0
 MAX_SEED = 2**32 - 1
-DEFAULT_PRESETS: tuple[str, ...] = ("status_quo", "clearing_rule")
+DEFAULT_PRESETS: tuple[str, ...] = ("status_quo", "clearing_rule", "all_guardrails")
 _MAX_PARAMS = 400
 _MAX_VALUE_CHARS = 200
 # An uploaded scenario in the link (`sx`) may be longer than other values, up to this; a larger one is

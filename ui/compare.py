@@ -200,7 +200,11 @@ def _chart(result, kind: str, build: Callable, *, bare: bool = False, **kw) -> N
     from briefing import charts
 
     frame = charts.chart_frame(result, kind, **kw)
-    spec, name = _template(charts.template_key(result, kind, **kw), bare, build, frame)
+    try:
+        spec, name = _template(charts.template_key(result, kind, **kw), bare, build, frame)
+    except ValueError:  # a chart that reshapes its frame (trade-off labels): no data-only path
+        st.vega_lite_chart(build().to_dict(validate=False), width="content")
+        return
     st.vega_lite_chart(charts.with_main_data(spec, name, frame), width="content")
 
 

@@ -150,7 +150,8 @@ def lever_view_value(rv: RegimeView, spec) -> Any:
 
 def _live(key: str, fallback: Any) -> Any:
     """A widget's value if it was rendered (this run, or the previous one inside callbacks), else the view's."""
-    if key in st.session_state.get(RENDERED_NOW, set()) and key in st.session_state:
+    rendered = st.session_state.get(RENDERED_NOW, set()) | st.session_state.get(RENDERED_PREV, set())
+    if key in rendered and key in st.session_state:
         return st.session_state[key]
     return fallback
 
