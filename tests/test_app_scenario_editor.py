@@ -28,8 +28,9 @@ for message in st.session_state.get(state.URL_MESSAGES, []):
     st.warning(f"Link: {message}")
 state.seed_widgets()
 st.selectbox("Stress scenario", state.scenario_options(), key=state.K_SCENARIO, on_change=state.on_scenario_change)
-with st.expander("Build a shock: edit the scenario", expanded=True):
-    scenario_editor.render()
+if st.session_state.get("show_editor", True):  # as a lazy expander or popover would
+    with st.expander("Build a shock: edit the scenario", expanded=True):
+        scenario_editor.render()
 view = state.read_widgets()
 state.commit(view)
 scenario = scenario_editor.active_scenario(view)
@@ -247,3 +248,20 @@ def test_the_real_app_keeps_edit_parameters_in_its_link():
     _ok(at)
     assert _view(at).scenario_edit == {"days": "20", "vol": "1.5"}
     assert _query(at)["se.days"] == "20" and _query(at)["se.vol"] == "1.5"
+
+
+def test_the_form_shows_the_active_scenario_after_it_was_hidden(page):
+    at = _open(page)
+    at.number_input(key="w.se.days").set_value(12)
+    at.number_input(key="w.se.sales.treasury").set_value(20.0)
+    _apply(at)
+    at.session_state["show_editor"] = False
+    at.run()
+    _ok(at)
+    assert _view(at).scenario_edit == {"days": "12", "sales.treasury": "20"}  # the edit stays in force
+    at.session_state["show_editor"] = True
+    at.run()
+    _ok(at)
+    assert at.number_input(key="w.se.days").value == 12 and at.number_input(key="w.se.sales.treasury").value == 20.0
+    _apply(at)  # applying again without changes keeps the edit
+    assert _view(at).scenario_edit == {"days": "12", "sales.treasury": "20"}

@@ -98,7 +98,10 @@ def _events_frame(scenario: Scenario) -> pd.DataFrame:
 def _seed(view: ViewState, scenario: Scenario) -> None:
     """Show `scenario` in the form when the view's scenario changed (link, Apply, Reset, upload, sidebar)."""
     ss = st.session_state
-    if ss.get(SEEDED) == _identity(view):
+    # Streamlit forgets a widget's value on a run that does not draw it (a closed lazy expander), so
+    # a missing key re-seeds too.
+    keys = [*(k_sales(s) for s in EXOGENOUS_SECTORS), K_DAYS, K_VOL, K_FUND, K_REPO]
+    if ss.get(SEEDED) == _identity(view) and all(k in ss for k in keys):
         return
     for sector, total in sector_totals(scenario).items():
         ss[k_sales(sector)] = float(total)
@@ -253,7 +256,7 @@ def render() -> None:
         low, high, unit = bounds["days"]
         cols[0].number_input(
             f"Horizon ({unit})", min_value=int(low), max_value=int(high), step=1, key=K_DAYS,
-            help="Flows running past the horizon are cut at it (the sidebar's run uses this horizon).",
+            help="Trading days the run covers after day 0; flows running past the horizon are cut at it.",
         )
         for col, key, field, label, why in (
             (cols[1], K_VOL, "volatility_scale", "Volatility scale", "Multiplies the volatility the fundamental path "
