@@ -1,7 +1,8 @@
 """'Build a shock': edit the scenario in the app, upload one, download it, and the scenario to run.
 
 The page places `render()` where it wants the editor (it draws into the current container, e.g. an
-`st.expander`) and runs `active_scenario(view)` instead of the scenario name. The edit lives in the
+`st.expander` or `st.dialog`), runs `active_scenario(view)` instead of the scenario name, may caption
+`edit_caption(view)` and may repeat `download_controls(key=...)` outside a dialog. The edit lives in the
 view (`ViewState.scenario_edit`, link parameters `se.*`; an uploaded scenario in
 `ViewState.custom_scenario`, link parameter `sx`), so the URL carries it; every value is checked by
 the engine's pydantic models (`engine/scenario_edit.py`). The form applies on "Apply" only (one
@@ -299,20 +300,31 @@ def render() -> None:
         help="Checked like a scenario file of the CLI; its history file must be one the project ships.",
     )
     with cols[1]:
-        st.download_button(
-            "Download this scenario (TOML)",
-            data=lambda: scenario_to_toml(scenario, header=_toml_header(view, scenario)),
-            file_name=f"{scenario.name}.toml",
-            mime="application/toml",
-            on_click="ignore",
-            key="dl.scenario",
+        download_controls(view, scenario)
+
+
+def download_controls(view: ViewState | None = None, scenario: Scenario | None = None, *, key: str = "dl.scenario") -> None:
+    """The download button for the running scenario (TOML), with a warning when it is too large for a link.
+
+    `render()` draws it; a page may draw it elsewhere too (e.g. beside the link when the editor sits in
+    a dialog that closes on Apply), with another `key` if both appear on one run.
+    """
+    view = view or state.view()
+    scenario = scenario or active_scenario(view)
+    st.download_button(
+        "Download this scenario (TOML)",
+        data=lambda: scenario_to_toml(scenario, header=_toml_header(view, scenario)),
+        file_name=f"{scenario.name}.toml",
+        mime="application/toml",
+        on_click="ignore",
+        key=key,
+    )
+    if not scenario_fits_link(view):
+        st.warning(
+            f"This scenario is too large for a link ({len(view.custom_scenario or ''):,} characters encoded; a link "
+            f"carries at most {MAX_LINK_SCENARIO_CHARS:,}); download it as a file to share it. The link opens "
+            f"{view.scenario} as shipped."
         )
-        if not scenario_fits_link(view):
-            st.warning(
-                f"This scenario is too large for a link ({len(view.custom_scenario or ''):,} characters encoded; a link "
-                f"carries at most {MAX_LINK_SCENARIO_CHARS:,}); download it as a file to share it. The link opens "
-                f"{view.scenario} as shipped."
-            )
 
 
 def _toml_header(view: ViewState, scenario: Scenario) -> str:
