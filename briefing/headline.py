@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from briefing.numbers import delta_unit, fmt_probability, fmt_range, fmt_value, rounds_to_zero
+from briefing.numbers import fmt_number, fmt_probability, fmt_range, fmt_value, rounds_to_zero
 from engine.metrics import EXCEEDANCES, METRICS, PROBABILITY_METRICS
 
 if TYPE_CHECKING:
@@ -95,16 +95,21 @@ def _level(result: Result, name: str, index: int, summary) -> tuple[str, str]:
         return fmt_probability(float(result.probability(name)[index])), ""
     stats = summary[result.regime_names[index]][name]
     unit = METRICS[name].unit
-    band = "" if stats["p5"] == stats["p95"] else fmt_range(stats, unit)
+    band = "" if stats["p5"] == stats["p95"] else span_text(stats)
     return fmt_value(stats["p50"], unit), band
 
 
+def span_text(stats: dict[str, float], *, signed: bool = False) -> str:
+    """'37.7 to 69.8': a 5th-95th percentile range without its unit (the row names the unit)."""
+    return f"{fmt_number(stats['p5'], signed=signed)} to {fmt_number(stats['p95'], signed=signed)}"
+
+
 def difference_text(diff: dict[str, float], unit: str) -> str:
-    """'-3.8 bp (-22 to +2.3)': the paired median (or share) difference and its band."""
-    du = delta_unit(unit)
+    """'-3.8 (-21.6 to +2.3)': the paired median (or share) difference and its band, in the row's
+    unit (percentage points for shares)."""
     if all(rounds_to_zero(v) for v in diff.values()):
         return "no change"
-    return f"{fmt_value(diff['p50'], du, signed=True)} ({fmt_range(diff, du, signed=True)})"
+    return f"{fmt_number(diff['p50'], signed=True)} ({span_text(diff, signed=True)})"
 
 
 def headline_rows(result: Result, baseline: str | None = None) -> list[Row]:
@@ -130,7 +135,7 @@ def headline_rows(result: Result, baseline: str | None = None) -> list[Row]:
             tone = "neutral" if text == "no change" else _tone(diff["p50"], metric.better)
             if metric.calm:
                 # The level of a calm cost is against status_quo; the difference is what matters here.
-                cells[name] = Cell(fmt_value(diff["p50"], unit, signed=True), fmt_range(diff, unit, signed=True),
+                cells[name] = Cell(fmt_value(diff["p50"], unit, signed=True), span_text(diff, signed=True),
                                    "", tone, diff["p50"])
             else:
                 cells[name] = Cell(value, band, text, tone, diff["p50"])

@@ -21,19 +21,7 @@ from briefing.headline import HEADLINE, headline_rows, story
 from engine import METRICS, MODEL_VERSION, InputError, assumption_ranges, load_scenario
 from engine.dynamics import SERIES
 from policy.query import QUERY_VERSION, regimes_from_view, view_url
-from ui import levers, state, table
-
-try:  # TEMP until the shock editor lands
-    from ui import scenario_editor
-except ImportError:  # pragma: no cover
-    class scenario_editor:  # noqa: N801
-        @staticmethod
-        def active_scenario(view):
-            return load_scenario(view.scenario)
-
-        @staticmethod
-        def render():
-            st.caption("coming")
+from ui import levers, scenario_editor, state, table
 from ui.runner import LONG_RUN_PATHS, run_view
 from ui.text import FED_NOTE, FUNCTIONING_NOTE
 
@@ -75,7 +63,7 @@ DRIVER_PATHS = 200
 _CSS = """
 <style>
 /* one screen: less empty space above the page and between blocks */
-.block-container {padding-top: 3.9rem; padding-bottom: 1rem;}
+.block-container {padding: 3.9rem 2rem 1rem 2rem;}
 section[data-testid="stSidebar"] .block-container {padding-top: 1.5rem;}
 div[data-testid="stVerticalBlock"] {gap: 0.55rem;}
 </style>
@@ -83,6 +71,24 @@ div[data-testid="stVerticalBlock"] {gap: 0.55rem;}
 
 
 # ---------------------------------------------------------------- sidebar: scenario and run
+
+_SHOCK_OPEN = "_shock_open"
+_SHOCK_VIEW = "_shock_view"
+
+
+def _open_shock_editor() -> None:
+    st.session_state[_SHOCK_OPEN] = True
+    st.session_state[_SHOCK_VIEW] = json.dumps(state.encode(state.view()), sort_keys=True)
+
+
+@st.dialog("Build a shock", width="large", on_dismiss=lambda: st.session_state.update({_SHOCK_OPEN: False}))
+def _shock_dialog() -> None:
+    """The scenario editor in a wide dialog; an applied edit reruns the whole page (sidebar too)."""
+    scenario_editor.render()
+    now = json.dumps(state.encode(state.view()), sort_keys=True)
+    if now != st.session_state.get(_SHOCK_VIEW):
+        st.session_state[_SHOCK_OPEN] = False
+        st.rerun()
 
 
 def _sidebar() -> None:
@@ -112,10 +118,15 @@ def _sidebar() -> None:
                 )
             if sc.events:
                 st.markdown("**Events:** " + "; ".join(f"day {e.day}: {e.label}" for e in sc.events))
-        build = st.expander("Build a shock: edit the scenario", key="x.shock", on_change="rerun")
-        with build:
-            if build.open:
-                scenario_editor.render()
+        edited = scenario_editor.edit_caption(state.view())
+        if edited:
+            st.caption(_plain(edited[0].upper() + edited[1:]))
+        st.button("Build a shock: edit the scenario", key="b.shock", on_click=_open_shock_editor,
+                  icon=":material/tune:", width="stretch",
+                  help="Change sales by sector, volatility, the fundamental path, the horizon and events, "
+                  "or upload a scenario file")
+        if st.session_state.get(_SHOCK_OPEN):
+            _shock_dialog()
         st.slider(
             "Shock severity",
             min_value=0.0,

@@ -39,10 +39,8 @@ def table_html(rows: list[Row], names: list[str], colors: dict[str, str], baseli
     )
     body = []
     for row in rows:
-        unit = f" <span>({esc(row.unit)})</span>" if row.unit and not row.metric.calm else ""
-        label = esc(row.metric.label) + unit
-        if row.metric.calm:
-            label += f" <span>({esc(row.unit)}, Δ)</span>"
+        unit = "pp" if row.unit == "%" else row.unit
+        label = esc(row.metric.label) + f" <span>({esc(row.unit)}{'; Δ ' + esc(unit) if unit != row.unit else ''})</span>"
         cells = []
         for n in names:
             c = row.cells[n]
