@@ -218,9 +218,10 @@ def test_address_bar_and_in_page_link_agree(page, streamlit_server):
 def test_scenario_editor_runs_an_edited_shock(page, streamlit_server):
     _open(page, streamlit_server, TWO, 1600, 1000)
     before = page.locator(TABLE).inner_text()
-    page.get_by_text("Build a shock: edit the scenario").click()
+    page.get_by_role("button", name="Build a shock: edit the scenario").click()
+    page.get_by_role("dialog").wait_for(timeout=30_000)
     _wait_idle(page)
-    field = page.get_by_label("Foreign official sales ($bn)")
+    field = page.get_by_role("spinbutton", name="Foreign official sales ($bn)")
     field.fill("600")
     page.get_by_role("button", name="Apply").click()
     _wait_idle(page)
