@@ -152,6 +152,11 @@ def _legend(title: str | None, **kw) -> alt.Legend:
     )
 
 
+def _top_legend_offset(result: Result, width: float = WIDTH) -> float:
+    """Gap (px) between a top legend and the plot that clears the event-marker strip."""
+    return 6 + _marker_strip(result, width)
+
+
 _UNIT_WORDS = {"$bn": "usd_bn", "$mn": "usd_mn", "%": "pct", "bp": "bp", "x": "x", "$bn/yr": "usd_bn_per_year"}
 
 
@@ -710,6 +715,7 @@ def fan_chart(result: Result, series: str, regimes: list[str] | None = None, obs
         symbolSize=400,
         symbolOpacity=1,
         titleLimit=500,
+        offset=_top_legend_offset(result),
     )
     color = alt.Color("regime:N", scale=_color_scale(result, regimes), legend=legend)
     dash = alt.StrokeDash("regime:N", scale=_dash_scale(result, regimes), legend=legend)
@@ -754,15 +760,25 @@ def _q(field: str, **kw) -> dict:
     return {"field": field, "type": "quantitative", **kw}
 
 
-def _regime_header(result: Result, regimes: list[str], baseline: str | None, suffix: str = "") -> dict:
-    """Column headers: the regime's name in its colour (bold), '(baseline)' after the baseline."""
+def _marker_strip(result: Result, width: float) -> float:
+    """Height (px) of the event-marker strip above a plot, 0 without events."""
+    placed = event_markers(result, width)
+    return 0.0 if placed.empty else float(-placed["y0_px"].min())
+
+
+def _regime_header(
+    result: Result, regimes: list[str], baseline: str | None, width: float, suffix: str = ""
+) -> dict:
+    """Column headers: the regime's name in its colour (bold), '(baseline)' after the baseline,
+    placed above the event-marker strip (column headers of a flush facet ignore the marks)."""
     colors = _colors(result, regimes)
     color = json.dumps(GREY)
     for name in reversed(regimes):
         color = f"parent.regime === {json.dumps(name)} ? {json.dumps(colors[name])} : {color}"
-    label = f"datum.label + {json.dumps(suffix)}"
+    # parent.regime, not datum.label: Vega-Lite expands datum.label to an unbracketed ternary.
+    label = f"parent.regime + {json.dumps(suffix)}"
     if baseline is not None:
-        label = f"parent.regime === {json.dumps(baseline)} ? datum.label + ' (baseline)' : {label}"
+        label = f"parent.regime === {json.dumps(baseline)} ? parent.regime + ' (baseline)' : {label}"
     return {
         "title": None,
         "labelFontSize": LABEL_SIZE + 1,
@@ -772,7 +788,7 @@ def _regime_header(result: Result, regimes: list[str], baseline: str | None, suf
         "labelColor": {"expr": color},
         "labelExpr": label,
         "labelLimit": 0,
-        "labelPadding": 6,
+        "labelPadding": 6 + _marker_strip(result, width),
     }
 
 
@@ -870,8 +886,10 @@ def _panel_row(
 
 
 def _grid_title(result: Result, heading: str, key: str, total_width: float) -> alt.TitleParams:
-    lines = _wrap([f"Scenario: {result.scenario.title}.", key], _chars(total_width), sep=" ")
-    return _title(heading, [*lines, *_event_notes(result, total_width), source_line(result)])
+    # Wrap to the chart's width, or to the source line if that is wider (it sets the title's width).
+    width = max(total_width, len(source_line(result)) * 0.52 * SUBTITLE_SIZE)
+    lines = _wrap(f"Scenario: {result.scenario.title}. {key}".split(" "), _chars(width), sep=" ")
+    return _title(heading, [*lines, *_event_notes(result, width), source_line(result)])
 
 
 def _total_width(columns: int, width: float) -> float:
@@ -929,7 +947,7 @@ def stress_chart(
         top=True,
         bottom=True,
         observed=show_observed,
-        header=_regime_header(result, regimes, baseline),
+        header=_regime_header(result, regimes, baseline, width),
     )
     title = _grid_title(result, f"{_series_title(series)} under each regime", key, _total_width(len(regimes), width))
     return alt.FacetChart(
@@ -978,7 +996,7 @@ def small_multiples(
             top=j == 0,
             bottom=j == len(names) - 1,
             observed=observed and _has_observed(result, name),
-            header=_regime_header(result, regimes, baseline) if j == 0 else _NO_HEADER,
+            header=_regime_header(result, regimes, baseline, width) if j == 0 else _NO_HEADER,
             transform=[{"filter": {"field": "series", "equal": name}}],
             title=SERIES[name],
         )
@@ -1028,7 +1046,7 @@ def difference_fan(
                 top=j == 0,
                 bottom=j == len(names) - 1,
                 observed=False,
-                header=_regime_header(result, panels, None, suffix=f" minus {baseline}") if j == 0 else _NO_HEADER,
+                header=_regime_header(result, panels, None, width, f" minus {baseline}") if j == 0 else _NO_HEADER,
                 zero_line=True,
                 transform=[{"filter": {"and": keep}}],
                 title=f"Difference: {SERIES[name]}",
@@ -1236,7 +1254,7 @@ def holdings_chart(result: Result, regime: str) -> alt.LayerChart:
     color = alt.Color(
         "sector_label:N",
         scale=alt.Scale(domain=sectors, range=OKABE_ITO[: len(sectors)]),
-        legend=_legend("Sector", columns=4),
+        legend=_legend("Sector", columns=4, offset=_top_legend_offset(result)),
     )
     x = _date_x(result)
     base = alt.Chart(frame)
@@ -1271,12 +1289,21 @@ def functioning_chart(result: Result, regimes: list[str] | None = None) -> alt.L
     color = alt.Color(
         "regime:N",
         scale=_color_scale(result, regimes),
-        legend=_legend("Regime", symbolType="stroke", symbolStrokeWidth=4, titleLimit=500),
+        legend=_legend(
+            "Regime", symbolType="stroke", symbolStrokeWidth=4, titleLimit=500, offset=_top_legend_offset(result)
+        ),
     )
     dash = alt.StrokeDash(
         "measure:N",
         scale=alt.Scale(domain=measures, range=[[1, 0], [6, 4]]),
-        legend=_legend("Line", symbolType="stroke", symbolStrokeWidth=3, symbolSize=500, titleLimit=500),
+        legend=_legend(
+            "Line",
+            symbolType="stroke",
+            symbolStrokeWidth=3,
+            symbolSize=500,
+            titleLimit=500,
+            offset=_top_legend_offset(result),
+        ),
     )
     x = _date_x(result)
     lines = alt.Chart(frame).mark_line(strokeWidth=2.5).encode(
