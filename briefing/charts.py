@@ -42,8 +42,9 @@ if TYPE_CHECKING:
 # The first four stay apart under simulated deuteranopia and protanopia (tests/test_charts_compare.py);
 # black is kept for observed history, so it comes after them.
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
-# Second cue where regimes share a panel (fan chart): regime i's median line dash.
+# Second cue where regimes share a panel: regime i's median dash (fan chart) or marker (functioning).
 DASHES: tuple[list[int], ...] = ([1, 0], [8, 3], [2, 2], [10, 3, 2, 3], [4, 4], [12, 2], [1, 3], [6, 2, 2, 2])
+SHAPES = ("circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "triangle-left", "triangle-right")
 
 WIDTH = 720
 HEIGHT = 360
@@ -1286,12 +1287,15 @@ def functioning_chart(result: Result, regimes: list[str] | None = None) -> alt.L
     regimes = _regime_list(result, regimes)
     frame = chart_frame(result, "functioning", regimes=regimes)
     measures = list(FUNCTIONING_MEASURES.values())
-    color = alt.Color(
+    # Regimes share the panel: colour plus a marker shape per regime (same legend), so the lines
+    # stay apart without colour vision; the dash is taken by the measure.
+    legend = _legend("Regime", titleLimit=500, offset=_top_legend_offset(result))
+    color = alt.Color("regime:N", scale=_color_scale(result, regimes), legend=legend)
+    position = {r: i for i, r in enumerate(result.regime_names)}
+    shape = alt.Shape(
         "regime:N",
-        scale=_color_scale(result, regimes),
-        legend=_legend(
-            "Regime", symbolType="stroke", symbolStrokeWidth=4, titleLimit=500, offset=_top_legend_offset(result)
-        ),
+        scale=alt.Scale(domain=regimes, range=[SHAPES[position[r] % len(SHAPES)] for r in regimes]),
+        legend=legend,
     )
     dash = alt.StrokeDash(
         "measure:N",
@@ -1318,6 +1322,9 @@ def functioning_chart(result: Result, regimes: list[str] | None = None) -> alt.L
         detail="measure:N",
         tooltip=["regime:N", "measure:N", "date:N", alt.Tooltip("share_of_paths_pct:Q", format=".1f")],
     )
+    points = alt.Chart(frame).mark_point(filled=True, size=28, opacity=1).encode(
+        x=x, y="share_of_paths_pct:Q", color=color, shape=shape
+    )
     title = _title(
         "Market functioning: share of paths dysfunctional or broken down on each day",
         [
@@ -1327,7 +1334,7 @@ def functioning_chart(result: Result, regimes: list[str] | None = None) -> alt.L
             source_line(result),
         ],
     )
-    return alt.layer(lines, *_event_layers(result, x, WIDTH, HEIGHT)).properties(
+    return alt.layer(lines, points, *_event_layers(result, x, WIDTH, HEIGHT)).properties(
         width=WIDTH, height=HEIGHT, title=title
     )
 
