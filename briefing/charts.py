@@ -59,10 +59,11 @@ OBSERVED_COLOR = "#000000"  # observed history (solid, with dots)
 EVENT_COLOR = "#444444"
 
 # Panel sizes (px of plot area) of the comparison charts: 4 regimes x 3 series of small multiples
-# fit about 1,000 x 650 px; a stress chart of 4 regimes about 1,100 x 420 px.
-PANEL_WIDTH = 230
+# fit about 1,080 x 700 px with the observed labels (980 x 660 without); a stress chart of 4 regimes
+# about 1,130 x 430 px.
+PANEL_WIDTH = 220
 PANEL_HEIGHT = 120
-STRESS_WIDTH = 240
+STRESS_WIDTH = 230
 STRESS_HEIGHT = 220
 
 # Event markers: numbered discs of this radius in a strip above the plot, at least MARKER_GAP px apart.
@@ -979,7 +980,7 @@ def small_multiples(
     panel reads "this regime vs the baseline" without looking across. Columns carry the regime
     names in the regime's colour; each row is titled with the series and its unit. Events are
     numbered markers above the top row, with thin rules through all rows. `width` and `height` are
-    per panel (default 4 regimes x 3 series: about 1,000 x 650 px).
+    per panel (default 4 regimes x 3 series: about 1,080 x 700 px).
     """
     regimes = _regime_list(result, regimes)
     baseline = _baseline(result, baseline, regimes)
