@@ -13,7 +13,7 @@ event; `horizon_notes` says so in words (the app shows them).
 import datetime as dt
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -437,7 +437,28 @@ def with_fundamental_mode(scenario: Scenario, mode: str | None) -> Scenario:
 
 
 def shock_paths(scenario: Scenario, days: int) -> ShockPaths:
-    """Daily exogenous paths for `days` trading days after day 0."""
+    """Daily exogenous paths for `days` trading days after day 0 (cached: a lever move re-runs the
+    same scenario, and reading its history and calendar was a third of a 2 x 500-path run).
+    The arrays are read-only, so the shared copy cannot be changed by a caller."""
+    try:
+        hash(scenario)
+    except TypeError:  # a scenario built without validation (model_construct) may hold dicts
+        return _shock_paths(scenario, days)
+    return _shock_paths_cached(scenario, days)
+
+
+@lru_cache(maxsize=32)
+def _shock_paths_cached(scenario: Scenario, days: int) -> ShockPaths:
+    paths = _shock_paths(scenario, days)
+    arrays = [paths.observed_move_bp, paths.proxy_move_bp, paths.fundamental_points_bp, paths.funding_stress_bp,
+              *paths.flows_usd_bn.values()]
+    for array in arrays:
+        if array is not None:
+            array.setflags(write=False)
+    return paths
+
+
+def _shock_paths(scenario: Scenario, days: int) -> ShockPaths:
     dates = _calendar(scenario, days)
     frame = history_frame(scenario)
     fundamental = scenario.fundamental

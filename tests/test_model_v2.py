@@ -363,12 +363,14 @@ def test_proxy_beta_mode_does_not_use_the_10y_in_the_window(monkeypatch: pytest.
 
     before = {m: engine.simulate(sc, paths=50, seed=3, fundamental_mode=m) for m in ("proxy_beta", "observed_share")}
     monkeypatch.setattr(scenario_module, "_history_frame", shifted)
+    scenario_module._shock_paths_cached.cache_clear()  # shock paths are cached per scenario
     after = {m: engine.simulate(sc, paths=50, seed=3, fundamental_mode=m) for m in ("proxy_beta", "observed_share")}
     np.testing.assert_array_equal(
         before["proxy_beta"].series["fundamental_10y_change_bp"], after["proxy_beta"].series["fundamental_10y_change_bp"]
     )
     observed = "observed_share"
     moved = after[observed].series["fundamental_10y_change_bp"] - before[observed].series["fundamental_10y_change_bp"]
+    scenario_module._shock_paths_cached.cache_clear()  # drop the shifted history's paths
     assert moved[..., 1:].max() > 10.0, "the observed-share mode does follow the 10y"
 
 
