@@ -11,7 +11,10 @@ are shown as the paired difference to the chosen baseline, and labelled so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
+
+import pandas as pd
 
 from briefing.numbers import fmt_number, fmt_probability, fmt_range, fmt_value, rounds_to_zero
 from engine.metrics import EXCEEDANCES, METRICS, PROBABILITY_METRICS
@@ -190,10 +193,20 @@ def _observed_peak(result: Result) -> float | None:
     """The observed peak 10y rise over the run's window, for historical scenarios."""
     if result.scenario.kind != "historical":
         return None
-    from engine.backtest import observed_change_bp  # heavy import only when a history is shown
+    try:
+        return _observed_peak_of(result.scenario, tuple(result.dates))
+    except TypeError:  # an unhashable (unvalidated) scenario: no cache
+        return _observed_peak_of.__wrapped__(result.scenario, tuple(result.dates))
+
+
+@lru_cache(maxsize=32)
+def _observed_peak_of(scenario, dates: tuple) -> float | None:
+    """Cached per scenario and window: the history file is read once, not on every lever move."""
     from engine.scenario import history_frame
 
-    if history_frame(result.scenario) is None:
+    frame = history_frame(scenario)
+    if frame is None or "dgs10_pct" not in frame:
         return None
-    path = observed_change_bp(result, "dgs10_pct")
+    series = frame["dgs10_pct"].reindex(pd.DatetimeIndex(dates)).ffill()
+    path = (series - series.iloc[0]) * 100.0
     return float(path.max()) if len(path) else None
