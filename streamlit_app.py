@@ -23,7 +23,7 @@ def main() -> None:
     st.set_page_config(
         page_title="Treasury Market Policy Explorer",
         layout="wide",
-        initial_sidebar_state="expanded",
+        initial_sidebar_state="auto",  # open on wide screens, closed on narrow ones,
     )
     pages = [
         st.Page("app_pages/compare.py", title="Compare regimes", url_path="compare", default=True),

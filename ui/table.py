@@ -23,6 +23,11 @@ _CSS = """
 .tmpe-cmp .better {color: #0060a0;} .tmpe-cmp .worse {color: #c04a00;} .tmpe-cmp .neutral {color: #6b7280;}
 .tmpe-cmp .sw {display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px;}
 .tmpe-cmp tr.calm td {background: #fafbfc;}
+/* laptop widths: the same content, tighter */
+@media (max-width: 1400px) {
+  .tmpe-cmp {font-size: 0.74rem;} .tmpe-cmp .b, .tmpe-cmp .d {font-size: 0.68rem;}
+  .tmpe-cmp th, .tmpe-cmp td {padding: 1px 4px;}
+}
 </style>
 """
 _TONE_WORD = {"better": "better for the market", "worse": "worse for the market", "neutral": "", "none": ""}
