@@ -25,16 +25,8 @@ from ui import levers, scenario_editor, state, table
 from ui.runner import LONG_RUN_PATHS, run_view
 from ui.text import FED_NOTE, FUNCTIONING_NOTE
 
-# The key stress chart's series on the first screen, and the small multiples below it.
+# The key stress chart's series on the first screen (the small multiples below use the charts' default set).
 KEY_SERIES = "yield_10y_change_bp"
-MULTIPLE_SERIES: tuple[str, ...] = (
-    "yield_10y_change_bp",
-    "market_depth_usd_mn",
-    "dealer_utilization_pct",
-    "basis_widening_bp",
-    "swap_spread_30y_bp",
-    "forced_sales_usd_bn",
-)
 # Fan-chart choices, most asked-for first; any other engine series follows in the engine's order.
 _FAN_FIRST: tuple[str, ...] = (
     "yield_10y_change_bp",
@@ -219,6 +211,14 @@ def _chart(result, kind: str, build: Callable, *, bare: bool = False, **kw) -> N
     st.vega_lite_chart(charts.with_main_data(spec, name, frame), width="content")
 
 
+def _chart_and_downloads(result, kind: str, stem: str, build: Callable, **kw) -> None:
+    """A lower-tab chart with its download menu (the CSV is the chart's own frame)."""
+    from briefing import charts
+
+    _chart(result, kind, build, **kw)
+    _downloads(kind, stem, build, lambda: charts.chart_frame(result, kind, **kw))
+
+
 def _downloads(key: str, stem: str, chart_fn: Callable, frame_fn: Callable) -> None:
     from briefing import export
 
@@ -324,11 +324,10 @@ def _more(view, result) -> None:
     with tabs[0]:
         if tabs[0].open:
             n = len(names)
-            kw = {"series": MULTIPLE_SERIES, "baseline": baseline, "width": int(max(150, min(280, 900 / n - 40))),
+            kw = {"series": charts.DEFAULT_SERIES, "baseline": baseline, "width": int(max(150, min(280, 900 / n - 40))),
                   "height": 110}
-            _chart(result, "small_multiples", lambda: charts.small_multiples(result, **kw), **kw)
-            _downloads("multiples", f"{stem}_key_series", lambda: charts.small_multiples(result, **kw),
-                       lambda: charts.chart_frame(result, "small_multiples", **kw))
+            _chart_and_downloads(result, "small_multiples", f"{stem}_key_series",
+                                 lambda: charts.small_multiples(result, **kw), **kw)
     with tabs[1]:
         if tabs[1].open:
             if len(names) < 2:
@@ -337,37 +336,31 @@ def _more(view, result) -> None:
                 series = st.selectbox("Series", FAN_SERIES, format_func=lambda s: SERIES[s], key="w.diff_series")
                 series = series if series in SERIES else FAN_SERIES[0]
                 kw = {"series": series, "baseline": baseline}
-                _chart(result, "difference", lambda: charts.difference_fan(result, **kw), **kw)
-                _downloads("difference", f"{stem}_{series}_difference", lambda: charts.difference_fan(result, **kw),
-                           lambda: charts.chart_frame(result, "difference", **kw))
+                _chart_and_downloads(result, "difference", f"{stem}_{series}_difference",
+                                     lambda: charts.difference_fan(result, **kw), **kw)
     with tabs[2]:
         if tabs[2].open:
             series = st.selectbox("Series", FAN_SERIES, format_func=lambda s: SERIES[s], key="w.series")
             series = series if series in SERIES else FAN_SERIES[0]
-            _chart(result, "fan", lambda: charts.fan_chart(result, series), series=series)
-            _downloads("fan", f"{stem}_{series}", lambda: charts.fan_chart(result, series),
-                       lambda: charts.chart_frame(result, "fan", series=series))
+            _chart_and_downloads(result, "fan", f"{stem}_{series}", lambda: charts.fan_chart(result, series),
+                                 series=series)
     with tabs[3]:
         if tabs[3].open:
             st.caption(
                 f"Share of paths on which the market is dysfunctional or broken down, day by day. {FUNCTIONING_NOTE} "
                 "The headline probabilities count the paths with at least one such day."
             )
-            _chart(result, "functioning", lambda: charts.functioning_chart(result))
-            _downloads("functioning", f"{stem}_functioning", lambda: charts.functioning_chart(result),
-                       lambda: charts.chart_frame(result, "functioning"))
+            _chart_and_downloads(result, "functioning", f"{stem}_functioning",
+                                 lambda: charts.functioning_chart(result))
     with tabs[4]:
         if tabs[4].open:
-            _chart(result, "tradeoff", lambda: charts.tradeoff_chart(result))
-            _downloads("tradeoff", f"{stem}_tradeoff", lambda: charts.tradeoff_chart(result),
-                       lambda: charts.chart_frame(result, "tradeoff"))
+            _chart_and_downloads(result, "tradeoff", f"{stem}_tradeoff", lambda: charts.tradeoff_chart(result))
     with tabs[5]:
         if tabs[5].open:
             regime = st.selectbox("Regime", names, key="w.holdings_regime")
             regime = regime if regime in names else names[0]
-            _chart(result, "holdings", lambda: charts.holdings_chart(result, regime), regime=regime)
-            _downloads("holdings", f"{stem}_holdings_{regime}", lambda: charts.holdings_chart(result, regime),
-                       lambda: charts.chart_frame(result, "holdings", regime=regime))
+            _chart_and_downloads(result, "holdings", f"{stem}_holdings_{regime}",
+                                 lambda: charts.holdings_chart(result, regime), regime=regime)
     with tabs[6]:
         if tabs[6].open:
             frame = summary_table(result)
