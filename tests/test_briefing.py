@@ -160,10 +160,11 @@ def test_unknown_series_or_regime_names_the_field(result):
 def test_pack_pdf_pages_link_and_numbers(result, pack):
     view, pdf, _ = pack
     reader = PdfReader(io.BytesIO(pdf))
-    # title, summary, headline table, 4 fans + functioning + trade-off + holdings per regime, >= 2 assumption
-    # pages, reproduce
-    n_charts = 4 + 1 + 1 + len(REGIMES)
-    assert len(reader.pages) >= 3 + n_charts + 2 + 1
+    # title, summary, headline table, all metrics, 2 key-series small multiples + differences + functioning +
+    # trade-off + holdings per regime, >= 2 assumption pages, reproduce
+    n_charts = 2 + 1 + 1 + 1 + len(REGIMES)
+    assert len(reader.pages) >= 4 + n_charts + 2 + 1
+    assert sum("Figure " in (page.extract_text() or "") for page in reader.pages) >= n_charts
     text = "\n".join(page.extract_text() or "" for page in reader.pages)
     link = view_url(DEFAULT_BASE_URL, view, model_version=result.model_version)
     assert f"mv={MODEL_VERSION}" in link and f"v={QUERY_VERSION}" in link
@@ -192,8 +193,8 @@ def test_pack_pdf_pages_link_and_numbers(result, pack):
     assert "Dysfunction (as on 10-18 March 2020): on" in flat and "Breakdown (beyond anything observed): on" in flat
     assert "broken market" not in flat.lower() and "market breaks" not in flat.lower()
     assert "Dysfunction probability" in flat and "Breakdown probability" in flat  # headline table rows
-    headline = next(page.extract_text() for page in reader.pages if "Headline results: median" in page.extract_text())
-    assert headline.index("Dysfunction probability") < headline.index("Lowest 30y swap spread")  # headline metrics first
+    every = next(page.extract_text() for page in reader.pages if "All metrics: median" in page.extract_text())
+    assert every.index("Dysfunction probability") < every.index("Lowest 30y swap spread")  # headline metrics first
     assert f"Model version: {MODEL_VERSION}" in flat and f"mv={MODEL_VERSION}" in "".join(text.split())
     assert "Market functioning" in text
     # Every chart page carries the chart's own (vector) text.
@@ -205,8 +206,7 @@ def test_pack_zip_contents_match_engine(result, pack):
     view, _, zipped = pack
     zf = zipfile.ZipFile(io.BytesIO(zipped))
     names = set(zf.namelist())
-    keys = [f"fan_{s}" for s in ("yield_10y_change_bp", "market_depth_usd_mn", "dealer_utilization_pct",
-                                 "forced_sales_usd_bn")] + ["functioning", "tradeoff"] + [f"holdings_{r}" for r in REGIMES]
+    keys = ["key_series_1", "key_series_2", "difference", "functioning", "tradeoff"] + [f"holdings_{r}" for r in REGIMES]
     for key in keys:
         for ext in ("png", "svg", "pdf", "csv"):
             assert f"charts/{key}.{ext}" in names
