@@ -39,7 +39,7 @@ EVENTS_NONCE = "_se_events_nonce"
 UPLOAD_NONCE = "_se_upload_nonce"
 ERROR = "_se_error"
 NOTE = "_se_note"
-MAX_UPLOAD_BYTES = 1024 * 1024  # the uploader's limit; the parser refuses files above the engine's own limit
+MAX_UPLOAD_MB = 1  # the uploader's limit (Streamlit counts it in MB); the parser refuses files above the engine's own limit
 SECTOR_LABELS = {
     "foreign_official": "Foreign official",
     "foreign_private": "Foreign private",
@@ -296,7 +296,7 @@ def render() -> None:
     cols = st.columns(2)
     cols[0].file_uploader(
         "Upload a scenario (TOML, as downloaded here or in scenarios/*.toml)", type=["toml"], key=k_upload(),
-        on_change=_on_upload, max_upload_size=MAX_UPLOAD_BYTES,
+        on_change=_on_upload, max_upload_size=MAX_UPLOAD_MB,
         help="Checked like a scenario file of the CLI; its history file must be one the project ships.",
     )
     with cols[1]:
