@@ -2,6 +2,12 @@
 
     python -m briefing export --scenario foreign_selloff_2026 --regime status_quo --regime clearing_rule \\
         --paths 500 --seed 0 --out out/
+    python -m briefing export --scenario my_shock.toml --regime status_quo --out out/
+
+`--scenario` takes a shipped scenario's name or a scenario TOML file (an edited or uploaded scenario,
+e.g. the file in a briefing pack's ZIP), read with the checks of `python -m engine run --scenario`;
+the first regime is the baseline the pack compares with. A file that is an edit of a shipped
+scenario gives a link with that edit (se.* parameters), as the app writes it.
 
 Exit codes: 0 written; 2 bad input (one line on stderr naming the field and what is allowed);
 1 internal fault.
@@ -118,16 +124,19 @@ def _out_dir(text: str) -> Path:
 
 def run_export(args: argparse.Namespace) -> list[Path]:
     from briefing.pack import DEFAULT_BASE_URL, build_pack, pack_names, view_for_result
-    from engine import InputError, simulate
+    from engine import InputError, load_scenario, simulate
 
     regimes = args.regime or None
     if regimes and len(regimes) > 4:
         raise UsageError(f"--regime: {len(regimes)} given; allowed: 1 to 4 regimes")
     _check_out(args.out)
+    # The scenario first, on its own: a file's message names the file and its field, after the option.
     try:
-        result = simulate(
-            args.scenario, regimes, paths=args.paths, seed=args.seed, shock_scale=args.shock_scale
-        )
+        scenario = load_scenario(args.scenario)
+    except InputError as err:
+        raise UsageError("--scenario: " + " ".join(str(err).split()).removeprefix("scenario: ")) from None
+    try:
+        result = simulate(scenario, regimes, paths=args.paths, seed=args.seed, shock_scale=args.shock_scale)
     except InputError as err:
         raise UsageError(" ".join(str(err).split())) from None
     out = _out_dir(args.out)
