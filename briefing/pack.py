@@ -784,7 +784,8 @@ def _summary_pages(doc: _Doc, result: Result) -> None:
 def _chart_page(doc: _Doc, number: int, total: int, item: ChartItem) -> tuple[int, tuple[float, float, float, float]]:
     doc.add_page()
     doc.set_font(FONT, "B", 11)
-    doc.cell(0, 6, pdf_text(f"Figure {number} of {total}: {item.caption}"), new_x="LMARGIN", new_y="NEXT", align="L")
+    doc.multi_cell(0, 5.5, pdf_text(f"Figure {number} of {total}: {item.caption}"), new_x="LMARGIN", new_y="NEXT",
+                   align="L")
     doc.set_font(FONT, "", 9)
     doc.set_text_color(80, 80, 80)
     doc.multi_cell(0, 4.5, pdf_text("How to read: " + item.reading), new_x="LMARGIN", new_y="NEXT", align="L")
@@ -956,6 +957,11 @@ class RenderedCharts:
             }
         return self._files
 
+    def close(self) -> None:
+        """End the helper and remove its files if `files()` was never reached (an error on the way)."""
+        if self._files is None:
+            self._raster.__exit__(None, None, None)
+
 
 def build_pdf(
     result: Result,
@@ -967,7 +973,13 @@ def build_pdf(
 ) -> bytes:
     """The multi-page briefing PDF."""
     _check_view(result, view)
-    rendered = _rendered if _rendered is not None else RenderedCharts(result, timings=timings)
+    if _rendered is None:
+        rendered = RenderedCharts(result, timings=timings)
+        try:
+            return build_pdf(result, view, base_url, _rendered=rendered, timings=timings)
+        finally:
+            rendered.close()
+    rendered = _rendered
     with _stage(timings, "pdf text"):
         link = view_url(base_url, view, model_version=result.model_version)
         caveats = link_caveats(result, view)
@@ -1156,9 +1168,12 @@ def build_pack(
     """
     _check_view(result, view)
     rendered = RenderedCharts(result, timings=timings, helper_process=helper_process)
-    pdf = build_pdf(result, view, base_url, _rendered=rendered, timings=timings)
-    with _stage(timings, "zip"):
-        zipped = build_zip(result, view, base_url, pack_names(result)[0], rendered, pdf=pdf)
+    try:
+        pdf = build_pdf(result, view, base_url, _rendered=rendered, timings=timings)
+        with _stage(timings, "zip"):
+            zipped = build_zip(result, view, base_url, pack_names(result)[0], rendered, pdf=pdf)
+    finally:
+        rendered.close()
     return pdf, zipped
 
 

@@ -20,6 +20,7 @@ import pytest
 from pypdf import PdfReader
 
 import policy
+from briefing import charts, export
 from briefing.pack import build_pack, link_caveats, paired_words, view_for_result
 from engine import MODEL_VERSION, assumption_bounds, load_scenario, scenario_names, simulate
 from engine.scenario_edit import (
@@ -308,3 +309,38 @@ def test_cli_edited_scenario_file_gives_the_edit_in_the_link(edit, tmp_path):
     assert params["sc"] == SCENARIO
     assert {k[3:]: v for k, v in params.items() if k.startswith("se.")} == edit_to_params(edit)
     assert decoded(params)[1] == []
+
+
+# ------------------------------------------------------------------- rendering in a helper process
+def test_helper_process_renders_the_same_files_and_falls_back_when_it_dies():
+    result = simulate(SCENARIO, REGIMES, paths=20, seed=SEED)
+    svgs = {"tradeoff": export.to_svg(charts.tradeoff_chart(result)),
+            "holdings": export.to_svg(charts.holdings_chart(result, "status_quo"))}
+    here = export.Rasteriser(2, in_process=True)
+    for key, svg in svgs.items():
+        here.submit(key, svg)
+    expected = here.results()
+    assert set(expected) == set(svgs)
+
+    def same(files: dict[str, dict[str, bytes]]) -> None:
+        # PNGs are byte-identical; vl-convert orders a PDF's resources differently from call to call
+        # (even in one process), so PDFs are compared by page size and text.
+        assert set(files) == set(expected)
+        for key, got in files.items():
+            assert got["png"] == expected[key]["png"], key
+            mine, theirs = (PdfReader(io.BytesIO(f["pdf"])).pages for f in (got, expected[key]))
+            assert len(mine) == len(theirs) == 1 and mine[0].mediabox == theirs[0].mediabox
+            assert mine[0].extract_text() == theirs[0].extract_text()
+
+    helper = export.Rasteriser(2)
+    for key, svg in svgs.items():
+        helper.submit(key, svg)
+    same(helper.results())
+    # A helper that is gone (killed, or never started) costs time, never files.
+    dead = export.Rasteriser(2)
+    assert dead._proc is not None
+    dead._proc.kill()
+    dead._proc.wait()
+    for key, svg in svgs.items():
+        dead.submit(key, svg)
+    same(dead.results())
