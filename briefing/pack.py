@@ -36,7 +36,7 @@ from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, Fl
 
 import policy
 from briefing import charts, export
-from briefing.headline import Row, definition_of, headline_rows, story
+from briefing.headline import HEADLINE, Row, definition_of, headline_rows, story
 from briefing.numbers import delta_unit, fmt_band, fmt_lever, fmt_range, rounds_to_zero
 from briefing.numbers import fmt_value as fmt
 from engine import METRICS, InputError, scenario_names
@@ -777,8 +777,9 @@ def _summary_pages(doc: _Doc, result: Result) -> None:
     doc.heading("Metric definitions", 11)
     for spec in METRICS.values():
         doc.bullet(f"{spec.label} ({spec.unit}): {spec.definition}", size=8.5)
+    labels = {m.name: m.label for m in HEADLINE}
     for name in EXCEEDANCES:
-        doc.bullet(f"{name} (%): {definition_of(name)}", size=8.5)
+        doc.bullet(f"{labels.get(name, name)} (%): {definition_of(name)}", size=8.5)
 
 
 def _chart_page(doc: _Doc, number: int, total: int, item: ChartItem) -> tuple[int, tuple[float, float, float, float]]:
