@@ -78,7 +78,7 @@ class _Table(HTMLParser):
 
 
 def _table(at: AppTest) -> _Table:
-    bodies = [h.proto.body for h in at.get("html") if "tmpe-cmp" in h.proto.body]
+    bodies = [h.proto.body for h in at.get("html") if "<table class=\"tmpe-cmp\"" in h.proto.body]
     assert len(bodies) == 1, "the comparison table is shown once"
     parser = _Table()
     parser.feed(bodies[0])

@@ -11,6 +11,7 @@ from `policy.lever_specs()`, charts from `briefing.charts`, numbers from the eng
 """
 
 import json
+import threading
 import time
 from collections.abc import Callable
 
@@ -195,6 +196,8 @@ def _template(key: str, bare: bool, _build: Callable, _frame: pd.DataFrame) -> t
     spec = _build().to_dict(validate=False)
     if bare:
         spec.pop("title", None)
+    # No ARIA attributes on every mark: the SVG redraw of a lever move is then markedly lighter.
+    spec.setdefault("config", {})["aria"] = False
     return spec, charts.main_dataset_name(spec, _frame)
 
 
@@ -315,11 +318,15 @@ def _more(view, result) -> None:
     names = result.regime_names
     baseline = names[0]
     stem = result.scenario.name
+    # The path-by-path difference opens first: it is what a rule changes, and it is light to redraw.
+    # The small multiples (six series per regime) cost the browser about 150 ms per lever move, so
+    # they draw only when their tab is chosen.
     tabs = st.tabs(
         ["Key series by regime", "Difference to baseline", "One series, all regimes", "Market functioning",
          "Calm cost vs resilience", "Holdings by sector", "All metrics", "Share and export"],
         key="t.results",
         on_change="rerun",
+        default="Difference to baseline",
     )
     with tabs[0]:
         if tabs[0].open:
@@ -380,6 +387,25 @@ def _base_url() -> str:
     except AttributeError:
         url = ""
     return url.split("?")[0] or "http://127.0.0.1:8501/"
+
+
+_WARM = threading.Event()
+
+
+def _warm_exports() -> None:
+    """Once per server, after the first results are on screen: import the PDF libraries and start
+    vl-convert's JavaScript runtime in the background, so the first pack click does not pay for
+    them (about 1.6 s)."""
+    if _WARM.is_set():
+        return
+    _WARM.set()
+
+    def warm() -> None:
+        from briefing import export, pack  # noqa: F401 - imported for their start-up cost
+
+        export.to_svg({"mark": "point", "data": {"values": [{"x": 1}]}, "encoding": {"x": {"field": "x"}}})
+
+    threading.Thread(target=warm, name="warm-exports", daemon=True).start()
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -471,11 +497,12 @@ def _workspace() -> None:
             return
         _first_screen(view, result)
     _more(view, result)
+    _warm_exports()
 
 
 def page() -> None:
     state.init_session()
-    st.html(_CSS)
+    st.html(_CSS + table.CSS)  # page-level, so a lever move does not re-inject styles
     messages = st.session_state.get(state.URL_MESSAGES, [])
     if messages:
         # Link text is shown as plain text only (never Markdown), grouped under one warning.

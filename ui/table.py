@@ -10,7 +10,7 @@ import streamlit as st
 
 from briefing.headline import Row
 
-_CSS = """
+CSS = """
 <style>
 .tmpe-cmp {border-collapse: collapse; width: 100%; font-size: 0.82rem; line-height: 1.25;}
 .tmpe-cmp th, .tmpe-cmp td {padding: 2px 6px; border-bottom: 1px solid #e3e7ec; vertical-align: top;}
@@ -62,8 +62,7 @@ def table_html(rows: list[Row], names: list[str], colors: dict[str, str], baseli
         klass = ' class="calm"' if row.metric.calm else ""
         body.append(f'<tr{klass}><td class="m" title="{esc(row.definition)}">{label}</td>{"".join(cells)}</tr>')
     return (
-        _CSS
-        + '<table class="tmpe-cmp"><thead><tr><th>Median, 5th-95th pct; Δ vs baseline</th>'
+        '<table class="tmpe-cmp"><thead><tr><th>Median, 5th-95th pct; Δ vs baseline</th>'
         + head
         + "</tr></thead><tbody>"
         + "".join(body)
