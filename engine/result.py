@@ -1,6 +1,7 @@
 """The result of a run: named arrays plus tidy pandas frames, one object for every consumer."""
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -66,7 +67,11 @@ class Result:
         return self.regimes[self.regime_index(name)]
 
     def summary(self) -> dict[str, dict[str, dict[str, float]]]:
-        """{regime: {metric: {p5, p50, p95}}}."""
+        """{regime: {metric: {p5, p50, p95}}} (computed once per result; treat it as read-only)."""
+        return self._summary
+
+    @cached_property
+    def _summary(self) -> dict[str, dict[str, dict[str, float]]]:
         out: dict[str, dict[str, dict[str, float]]] = {}
         for i, name in enumerate(self.regime_names):
             out[name] = {}

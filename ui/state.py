@@ -148,10 +148,15 @@ def lever_view_value(rv: RegimeView, spec) -> Any:
     return _lever_widget_value(spec, rv.changes.get(spec.path, regime_value(get_preset(rv.preset), spec.path)))
 
 
-def _live(key: str, fallback: Any) -> Any:
+def _rendered() -> set[str]:
+    """Widget keys rendered on this run or the previous one (read once per pass: session-state
+    lookups are slow enough to matter on every lever move)."""
+    return st.session_state.get(RENDERED_NOW, set()) | st.session_state.get(RENDERED_PREV, set())
+
+
+def _live(key: str, fallback: Any, rendered: set[str] | None = None) -> Any:
     """A widget's value if it was rendered (this run, or the previous one inside callbacks), else the view's."""
-    rendered = st.session_state.get(RENDERED_NOW, set()) | st.session_state.get(RENDERED_PREV, set())
-    if key in rendered and key in st.session_state:
+    if key in (_rendered() if rendered is None else rendered) and key in st.session_state:
         return st.session_state[key]
     return fallback
 
@@ -182,6 +187,7 @@ def read_widgets() -> ViewState:
     if scenario not in scenario_names():
         scenario = v.scenario
     specs = lever_specs()
+    rendered = _rendered()
     errors: dict[int, str] = {}
     regimes: list[RegimeView] = []
     taken: set[str] = set()
@@ -191,7 +197,11 @@ def read_widgets() -> ViewState:
         changes = {}
         old_base = get_preset(rv.preset)
         for spec in specs:
-            value = _live(k_lever(uid, spec.path), rv.changes.get(spec.path, regime_value(old_base, spec.path)))
+            key = k_lever(uid, spec.path)
+            if key not in rendered:  # not on screen: the view holds its value (no session lookup)
+                value = rv.changes.get(spec.path, regime_value(old_base, spec.path))
+            else:
+                value = _live(key, rv.changes.get(spec.path, regime_value(old_base, spec.path)), rendered)
             if value != regime_value(base, spec.path):
                 changes[spec.path] = _lever_widget_value(spec, value)
         name = str(state.get(k_name(uid), rv.name)).strip()
@@ -209,7 +219,7 @@ def read_widgets() -> ViewState:
     ranges = assumption_ranges(resolve_edited(scenario, edit, custom))
     assumptions = {}
     for name, item in ranges.items():
-        value = float(_live(k_assumption(name), v.assumptions.get(name, item.value)))
+        value = float(_live(k_assumption(name), v.assumptions.get(name, item.value), rendered))
         if value != item.value and item.low <= value <= item.high:
             assumptions[name] = value
     return ViewState(
