@@ -227,7 +227,27 @@ def test_scenario_editor_runs_an_edited_shock(page, streamlit_server):
     _wait_idle(page)
     page.wait_for_function(f"(v) => document.querySelector('{TABLE}').innerText !== v", arg=before, timeout=30_000)
     page.wait_for_function("() => window.location.search.includes('se.')", timeout=10_000)
+    assert "se.sales.foreign_official=600" in page.evaluate("() => window.location.search")
     page.screenshot(path=str(OUT / "edited_shock_1600x1000.png"))
+    # The edited shock goes into the briefing pack: its scenario file and the PDF say so.
+    import io
+    import zipfile
+
+    from pypdf import PdfReader
+
+    page.get_by_role("tab", name="Share and export").click()
+    _wait_idle(page)
+    with page.expect_download(timeout=120_000) as info:
+        page.get_by_role("button", name="Download briefing pack (ZIP: PDF, charts, CSV, regimes)").click()
+    with zipfile.ZipFile(io.BytesIO(Path(info.value.path()).read_bytes())) as pack:
+        names = pack.namelist()
+        toml = next(n for n in names if n.startswith("scenario/") and n.endswith(".toml"))
+        text = pack.read(toml).decode()
+        pdf = PdfReader(io.BytesIO(pack.read(next(n for n in names if n.endswith(".pdf")))))
+    assert "march_2020_edited" in toml and "total_usd_bn = 600" in text.replace("600.0", "600")
+    first_page = pdf.pages[0].extract_text()
+    assert "edited" in first_page.lower() and "se.sales.foreign_official=600" in "".join(
+        p.extract_text() for p in pdf.pages).replace("\n", "")
 
 
 def test_briefing_pack_download_from_the_browser(page, streamlit_server):
