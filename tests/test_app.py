@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from briefing.headline import HEADLINE
 from engine import METRICS, MODEL_VERSION, assumption_bounds, simulate
 from engine.metrics import EXCEEDANCES
+from engine.scenario_edit import resolve_edited
 from policy import get_preset, lever_specs, preset_names
 from policy.query import QUERY_VERSION, ViewState, decode_view, encode_view, regimes_from_view
 from ui.state import DEFAULT_SCENARIO, scenario_options
@@ -97,7 +98,8 @@ def _close(shown: float, true: float) -> bool:
 
 
 def _result(view: ViewState):
-    return simulate(view.scenario, regimes_from_view(view), paths=view.paths, seed=view.seed,
+    scenario = resolve_edited(view.scenario, view.scenario_edit, view.custom_scenario)  # the engine's reading
+    return simulate(scenario, regimes_from_view(view), paths=view.paths, seed=view.seed,
                     shock_scale=view.shock_scale, assumptions=view.assumptions)
 
 
@@ -448,3 +450,19 @@ def test_good_upload_replaces_the_regime():
     view = _check(at)
     assert view.regimes[1].name == "uploaded"
     assert view.regimes[1].changes.get("dealer_rule.covered_share_pct") == 80.0
+
+
+def test_the_shock_dialog_runs_an_edited_scenario():
+    at = _app()
+    before = _table(at).rows
+    at.button(key="b.shock").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.number_input(key="w.se.sales.foreign_official").set_value(600.0)
+    at.button(key="b.se.apply").click().run()
+    view = _check(at)  # the table is the engine's for the edited scenario
+    assert view.scenario_edit.get("sales.foreign_official") in ("600", "600.0")
+    assert at.query_params["se.sales.foreign_official"] in (view.scenario_edit["sales.foreign_official"],
+                                                           [view.scenario_edit["sales.foreign_official"]])
+    assert _table(at).rows != before
+    assert any("peaks" in m.value and "edited" in m.value for m in at.markdown)  # the story names the edit
+    assert any("foreign official sales" in c.value.lower() for c in at.caption)
