@@ -138,8 +138,11 @@ def headline_rows(result: Result, baseline: str | None = None) -> list[Row]:
             tone = "neutral" if text == "no change" else _tone(diff["p50"], metric.better)
             if metric.calm:
                 # The level of a calm cost is against status_quo; the difference is what matters here.
-                cells[name] = Cell(fmt_value(diff["p50"], unit, signed=True), span_text(diff, signed=True),
-                                   "", tone, diff["p50"])
+                if text == "no change":
+                    cells[name] = Cell("no change", "", "", "neutral", diff["p50"])
+                else:
+                    cells[name] = Cell(fmt_value(diff["p50"], unit, signed=True), span_text(diff, signed=True),
+                                       "", tone, diff["p50"])
             else:
                 cells[name] = Cell(value, band, text, tone, diff["p50"])
         rows.append(Row(metric, unit, definition_of(metric.name), cells))

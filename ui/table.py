@@ -45,7 +45,8 @@ def table_html(rows: list[Row], names: list[str], colors: dict[str, str], baseli
     body = []
     for row in rows:
         unit = "pp" if row.unit == "%" else row.unit
-        label = esc(row.metric.label) + f" <span>({esc(row.unit)}{'; Δ ' + esc(unit) if unit != row.unit else ''})</span>"
+        note = "; Δ " + unit if unit != row.unit else ("; vs baseline" if row.metric.calm else "")
+        label = esc(row.metric.label) + f" <span>({esc(row.unit)}{esc(note)})</span>"
         cells = []
         for n in names:
             c = row.cells[n]
