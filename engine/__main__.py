@@ -4,4 +4,7 @@ import sys
 
 from engine.cli import main
 
-sys.exit(main())
+# Guarded: Dask's spawned worker processes re-import the main module (as __mp_main__), and must
+# not run the CLI again there.
+if __name__ == "__main__":
+    sys.exit(main())

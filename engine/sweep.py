@@ -1,0 +1,261 @@
+"""Run a study: every point of its factors, in batches of regimes, locally or on a Dask cluster.
+
+How the work is cut (and why the numbers do not depend on it):
+- a point's lever values become one `PolicyRegime`, a validated change of the base preset
+  (`policy.with_changes`, the mechanism the app's links use; the preset is never mutated);
+- a point's assumption values go to `simulate(assumptions=...)`, which is per call, so points are
+  grouped by (scenario, assumption set) and each group's regimes run together in batches;
+- the base regime runs once per group, and each batch is compared with it path by path. That is
+  exact because of common random numbers: a regime's result does not depend on the other regimes
+  of its call (ARCHITECTURE.md), so the same seed gives the same frame for any batch size and
+  either backend (tests/test_sweep.py checks it).
+"""
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from engine.api import resolve_scenario, simulate
+from engine.errors import InputError
+from engine.metrics import PROBABILITY_METRICS
+from engine.scenario import Scenario
+from engine.study import Study, assumption_values, base_value, lever_changes, study_points
+from policy import PolicyRegime, get_preset, with_changes
+
+# Regimes per simulate call. The day loop is vectorized over regimes, so larger calls amortize
+# the per-call set-up (draws, calm equilibrium); beyond ~50 regimes x 500 paths the arrays stop
+# fitting the cache and the gain is gone (see README "Studies and sweeps" for the measurement).
+DEFAULT_BATCH_REGIMES = 50
+STAT_COLUMNS: tuple[str, ...] = ("p5", "p50", "p95", "mean")
+DIFF_COLUMNS: tuple[str, ...] = ("diff_p5", "diff_p50", "diff_p95")
+Backend = Literal["local", "dask"]
+ProgressFn = Callable[[int, int], None]  # (finished batches, all batches)
+_QUANTILES = (5.0, 50.0, 95.0)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The points of one scenario under one assumption set, with their regimes."""
+
+    scenario: Scenario
+    assumptions: tuple[tuple[str, float], ...]
+    regimes: tuple[PolicyRegime, ...]  # unique lever points of the group
+    rows: tuple[tuple[int, int], ...]  # (point id, index into regimes)
+
+
+def run_base(
+    scenario: Scenario, base: PolicyRegime, *, paths: int, seed: int, shock_scale: float,
+    assumptions: dict[str, float], metrics: Sequence[str],
+) -> dict[str, Any]:
+    """The base regime's per-path metrics and summary stats (a Dask task: module level, so it pickles)."""
+    result = simulate(scenario, [base], paths=paths, seed=seed, shock_scale=shock_scale, assumptions=assumptions or None)
+    per_path = {m: result.metrics[m][0] for m in metrics}
+    return {"per_path": per_path, "stats": _stats(result, metrics)[0]}
+
+
+def run_batch(
+    scenario: Scenario, regimes: Sequence[PolicyRegime], base: dict[str, Any], *, paths: int, seed: int,
+    shock_scale: float, assumptions: dict[str, float], metrics: Sequence[str],
+) -> dict[str, np.ndarray]:
+    """Summary stats (R, M, 4) and paired differences to the base (R, M, 3) of a batch of regimes.
+
+    A Dask task (module level, so it pickles); only these small arrays travel back.
+    """
+    result = simulate(
+        scenario, list(regimes), paths=paths, seed=seed, shock_scale=shock_scale, assumptions=assumptions or None,
+    )
+    diffs = np.empty((len(regimes), len(metrics), len(DIFF_COLUMNS)))
+    for j, m in enumerate(metrics):
+        # The same statistic as Result.paired_difference, against the base run once for the group.
+        diff = result.metrics[m] - base["per_path"][m][None, :]
+        diffs[:, j, :] = np.percentile(diff, _QUANTILES, axis=1).T
+    return {"stats": _stats(result, metrics), "diffs": diffs}
+
+
+def _stats(result: Any, metrics: Sequence[str]) -> np.ndarray:
+    """(R, M, 4): p5, p50, p95, mean over paths; the share of paths for the probability metrics."""
+    out = np.empty((len(result.regimes), len(metrics), len(STAT_COLUMNS)))
+    for j, m in enumerate(metrics):
+        values = result.metrics[m]
+        if m in PROBABILITY_METRICS:
+            out[:, j, :] = result.probability(m)[:, None]  # one share per regime, not a per-path spread
+        else:
+            out[:, j, :3] = np.percentile(values, _QUANTILES, axis=1).T
+            out[:, j, 3] = values.mean(axis=1)
+    return out
+
+
+def _point_name(point: int, width: int) -> str:
+    return f"p{point:0{width}d}"
+
+
+def _groups(study: Study, points: list[dict[str, Any]]) -> list[_Group]:
+    base = get_preset(study.base)
+    width = max(4, len(str(len(points) - 1)))
+    groups: list[_Group] = []
+    for sc_text in study.scenarios:
+        scenario = resolve_scenario(sc_text)
+        by_assumption: dict[tuple[tuple[str, float], ...], list[int]] = {}
+        for pid, point in enumerate(points):
+            key = tuple(sorted(assumption_values(study, point).items()))
+            by_assumption.setdefault(key, []).append(pid)
+        for key, pids in by_assumption.items():
+            regimes: list[PolicyRegime] = []
+            index: dict[tuple[tuple[str, Any], ...], int] = {}
+            rows = []
+            for pid in pids:
+                changes = lever_changes(study, points[pid])
+                lever_key = tuple(sorted(changes.items()))
+                if lever_key not in index:
+                    index[lever_key] = len(regimes)
+                    try:
+                        regimes.append(with_changes(base, changes, name=_point_name(pid, width)))
+                    except ValueError as err:  # a combination the regime model rejects as a whole
+                        raise InputError(f"point {pid}: {err}") from None
+                rows.append((pid, index[lever_key]))
+            groups.append(_Group(scenario, key, tuple(regimes), tuple(rows)))
+    return groups
+
+
+def _batches(group: _Group, size: int) -> list[tuple[int, int]]:
+    return [(i, min(i + size, len(group.regimes))) for i in range(0, len(group.regimes), size)]
+
+
+def run_study(
+    study: Study,
+    *,
+    backend: Backend = "local",
+    scheduler: str | None = None,
+    progress: ProgressFn | None = None,
+    batch_regimes: int | None = None,
+) -> pd.DataFrame:
+    """Every point of `study` under every scenario, as a tidy frame (one row per point and metric).
+
+    Columns: scenario, point (-1 marks the base regime itself, once per assumption set), one column
+    per factor, regime, metric, p5, p50, p95, mean (for the two probability metrics all four are the
+    share of paths, %), diff_p5, diff_p50, diff_p95 (the path-by-path difference to the base regime;
+    for probabilities the difference of shares, pp). `backend="dask"` runs one task per batch on a
+    `distributed` cluster: `scheduler=None` starts a local one (2 worker processes) and closes it,
+    `"inproc"` a thread-based one (tests), anything else is a scheduler address. `progress(done,
+    total)` is called after each finished batch. Same seed, same numbers, whatever the batching.
+    """
+    size = DEFAULT_BATCH_REGIMES if batch_regimes is None else batch_regimes
+    if not (isinstance(size, int) and size >= 1):
+        raise InputError(f"batch_regimes: {size!r}; allowed: a whole number of at least 1")
+    if backend not in ("local", "dask"):
+        raise InputError(f"backend: {backend!r}; allowed: local or dask")
+    points = study_points(study)
+    groups = _groups(study, points)
+    base = get_preset(study.base)
+    common = {"paths": study.paths, "seed": study.seed, "shock_scale": study.shock_scale,
+              "metrics": tuple(study.metrics)}
+    total = sum(len(_batches(g, size)) for g in groups)
+    bases: list[dict[str, Any]] = []
+    results: dict[tuple[int, int], dict[str, np.ndarray]] = {}
+    if backend == "local":
+        done = 0
+        for gi, g in enumerate(groups):
+            kw = common | {"assumptions": dict(g.assumptions)}
+            bases.append(run_base(g.scenario, base, **kw))
+            for start, stop in _batches(g, size):
+                results[(gi, start)] = run_batch(g.scenario, g.regimes[start:stop], bases[gi], **kw)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+    else:
+        bases, results = _run_dask(groups, base, common, size, scheduler, progress, total)
+    return _frame(study, points, groups, bases, results, size)
+
+
+def _run_dask(
+    groups: list[_Group], base: PolicyRegime, common: dict[str, Any], size: int, scheduler: str | None,
+    progress: ProgressFn | None, total: int,
+) -> tuple[list[dict[str, Any]], dict[tuple[int, int], dict[str, np.ndarray]]]:
+    from distributed import Client, LocalCluster, as_completed  # only when asked: ~0.5 s to import
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None, host="127.0.0.1",
+        )
+    elif scheduler == "inproc":
+        # Threads in this process: starts in ~0.01 s. No host= here: the inproc transport rejects it.
+        cluster = LocalCluster(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None)
+    try:
+        client = Client(cluster) if cluster is not None else Client(scheduler)
+    except OSError as err:
+        if cluster is not None:
+            cluster.close()
+        raise InputError(f"scheduler: cannot connect to {scheduler!r} ({err}); allowed: a reachable address") from None
+    try:
+        base_futures = []
+        keys = {}
+        futures = []
+        for gi, g in enumerate(groups):
+            kw = common | {"assumptions": dict(g.assumptions)}
+            # The base runs once per group; its future is an argument of the group's batches, so
+            # Dask schedules them after it and ships its per-path arrays to the workers.
+            bf = client.submit(run_base, g.scenario, base, pure=False, **kw)
+            base_futures.append(bf)
+            for start, stop in _batches(g, size):
+                f = client.submit(run_batch, g.scenario, g.regimes[start:stop], bf, pure=False, **kw)
+                keys[f.key] = (gi, start)
+                futures.append(f)
+        results: dict[tuple[int, int], dict[str, np.ndarray]] = {}
+        for done, f in enumerate(as_completed(futures), start=1):
+            results[keys[f.key]] = f.result()
+            f.release()
+            if progress is not None:
+                progress(done, total)
+        bases = client.gather(base_futures)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return bases, results
+
+
+def _frame(
+    study: Study, points: list[dict[str, Any]], groups: list[_Group], bases: list[dict[str, Any]],
+    results: dict[tuple[int, int], dict[str, np.ndarray]], size: int,
+) -> pd.DataFrame:
+    metrics = list(study.metrics)
+    factors = [f.name for f in study.factors]
+    records: list[dict[str, Any]] = []
+    n_stats = len(STAT_COLUMNS)
+    for gi, g in enumerate(groups):
+        stats = np.concatenate([results[(gi, start)]["stats"] for start, _ in _batches(g, size)])
+        diffs = np.concatenate([results[(gi, start)]["diffs"] for start, _ in _batches(g, size)])
+        assumed = dict(g.assumptions)
+        base_point = {f: assumed.get(f, base_value(study, f)) for f in factors}
+        base_rows = [(-1, study.base, base_point, bases[gi]["stats"], np.zeros((len(metrics), 3)))]
+        point_rows = [(pid, g.regimes[ri].name, points[pid], stats[ri], diffs[ri]) for pid, ri in g.rows]
+        for pid, regime, point, st, df in base_rows + point_rows:
+            for j, m in enumerate(metrics):
+                record: dict[str, Any] = {"scenario": g.scenario.name, "point": pid}
+                record.update({f: point[f] for f in factors})
+                record.update({"regime": regime, "metric": m})
+                record.update({c: float(st[j, k]) for k, c in zip(range(n_stats), STAT_COLUMNS, strict=True)})
+                record.update({c: float(df[j, k]) for k, c in enumerate(DIFF_COLUMNS)})
+                records.append(record)
+    frame = pd.DataFrame.from_records(records)
+    order = {s: i for i, s in enumerate(dict.fromkeys(g.scenario.name for g in groups))}
+    frame["_s"] = frame["scenario"].map(order)
+    frame["_m"] = frame["metric"].map({m: i for i, m in enumerate(metrics)})
+    # Base rows of several assumption sets share point -1: order them by their assumption values.
+    frame = frame.sort_values(["_s", "point", *factors, "_m"], kind="stable").drop(columns=["_s", "_m"])
+    return frame.reset_index(drop=True)
+
+
+class Stopwatch:
+    """Elapsed seconds since creation (for run.json and the progress bar)."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __call__(self) -> float:
+        return time.perf_counter() - self.start
