@@ -1,4 +1,4 @@
-"""`python -m engine`: list, params, regime, run, backtest (a stable contract other tools use).
+"""`python -m engine`: list, params, regime, run, backtest, sensitivity, sweep (a stable contract other tools use).
 
 Bad input exits 2 with one line on stderr naming the field and what is allowed; an internal fault
 exits 1; a broken market is a result (exit 0).
@@ -8,15 +8,20 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import pandas as pd
-
-from engine.api import MAX_PATHS, resolve_regime, simulate
 from engine.errors import InputError
-from engine.metrics import METRICS
-from engine.scenario import FUNDAMENTAL_MODES, MAX_DAYS, load_scenario, scenario_names
-from policy import PRESET_DESCRIPTIONS, lever_specs, regime_to_json
+
+if TYPE_CHECKING:  # pandas and the model load only inside the commands that need them (fast --help)
+    import pandas as pd
+
+# Copies of engine.api.MAX_PATHS, engine.scenario.MAX_DAYS and CLI_FUNDAMENTAL_MODES: importing
+# those modules costs pandas and the model (~0.6 s) before any flag is read.
+# tests/test_sweep.py checks that they still agree.
+MAX_PATHS = 100_000
+MAX_DAYS = 250
+CLI_FUNDAMENTAL_MODES = ("observed_share", "proxy_beta")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,14 +74,14 @@ def _parser() -> _Parser:
     run.add_argument("--baseline", default=None, metavar="REGIME",
                      help="regime the others are compared with, path by path (default: the first)")
     run.add_argument("--series", action="store_true", help="add daily p5/p50/p95 paths (json)")
-    run.add_argument("--fundamental-mode", choices=FUNDAMENTAL_MODES[:2], default=None,
+    run.add_argument("--fundamental-mode", choices=CLI_FUNDAMENTAL_MODES, default=None,
                      help="historical scenarios: build the fundamental path from a share of the 10y (observed_share) "
                      "or from the 2y with a pre-episode beta (proxy_beta); default: the scenario file's")
     run.add_argument("--format", **fmt)
     back = sub.add_parser("backtest", help="model versus history: March 2020 (tuned), April 2025 and placebos (tests)")
     back.add_argument("--paths", type=_int_in("--paths", 1, MAX_PATHS), default=2000)
     back.add_argument("--seed", type=_int_in("--seed", 0, 2**32 - 1), default=0)
-    back.add_argument("--fundamental-mode", choices=FUNDAMENTAL_MODES[:2], default=None)
+    back.add_argument("--fundamental-mode", choices=CLI_FUNDAMENTAL_MODES, default=None)
     back.add_argument("--view", choices=["targets", "inputs", "rmse", "paths", "compare-fundamental"], default="targets",
                       help="targets: the scored table; inputs: what each episode takes from data; rmse: daily 10y "
                       "path errors; paths: daily model vs observed 10y; compare-fundamental: both fundamental paths")
@@ -85,10 +90,23 @@ def _parser() -> _Parser:
     sens.add_argument("--paths", type=_int_in("--paths", 1, MAX_PATHS), default=1000)
     sens.add_argument("--seed", type=_int_in("--seed", 0, 2**32 - 1), default=0)
     sens.add_argument("--format", **fmt)
+    sweep = sub.add_parser("sweep", help="run a study file: a grid, LHS or Sobol sweep of levers and assumptions")
+    sweep.add_argument("study", metavar="STUDY.toml")
+    sweep.add_argument("--backend", choices=["local", "dask"], default="local")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="dask scheduler address (default: start a local cluster of 2 worker processes)")
+    sweep.add_argument("--batch-regimes", type=_int_in("--batch-regimes", 1, 10_000), default=None,
+                       help="regimes per simulate call (default: engine.sweep.DEFAULT_BATCH_REGIMES)")
+    sweep.add_argument("--out", default=None, metavar="DIR",
+                       help="write results.parquet (or .csv), a copy of the study file and run.json here")
+    sweep.add_argument("--out-format", choices=["parquet", "csv"], default="parquet")
+    sweep.add_argument("--format", **fmt)
     return parser
 
 
-def _emit(frame: pd.DataFrame, data: Any, fmt: str) -> str:
+def _emit(frame: "pd.DataFrame", data: Any, fmt: str) -> str:
+    import pandas as pd
+
     if fmt == "json":
         return json.dumps(data, indent=2, default=str)
     if fmt == "csv":
@@ -98,6 +116,11 @@ def _emit(frame: pd.DataFrame, data: Any, fmt: str) -> str:
 
 
 def _list(fmt: str) -> str:
+    import pandas as pd
+
+    from engine.scenario import load_scenario, scenario_names
+    from policy import PRESET_DESCRIPTIONS
+
     scenarios = [{"name": n, "description": load_scenario(n).title} for n in scenario_names()]
     regimes = [{"name": n, "description": d} for n, d in PRESET_DESCRIPTIONS.items()]
     frame = pd.DataFrame([{"kind": "scenario", **s} for s in scenarios] + [{"kind": "regime", **r} for r in regimes])
@@ -105,14 +128,20 @@ def _list(fmt: str) -> str:
 
 
 def _params(fmt: str) -> str:
+    import pandas as pd
+
+    from policy import lever_specs
+
     params = [s.as_dict() for s in lever_specs()]
     frame = pd.DataFrame(params)[["path", "type", "unit", "min", "max", "step", "default", "label"]]
     return _emit(frame, {"params": params}, fmt)
 
 
-def _differences_frame(result, baseline: str) -> pd.DataFrame:
+def _differences_frame(result, baseline: str) -> "pd.DataFrame":
     """regime, metric, p5, p50, p95 of each regime minus the baseline, path by path (probabilities:
     the difference of shares with a 90% paired-bootstrap interval)."""
+    import pandas as pd
+
     from engine.metrics import EXCEEDANCES
 
     rows = [
@@ -125,6 +154,11 @@ def _differences_frame(result, baseline: str) -> pd.DataFrame:
 
 
 def _run(args: argparse.Namespace) -> str:
+    import pandas as pd
+
+    from engine.api import simulate
+    from engine.metrics import METRICS
+
     result = simulate(
         args.scenario, args.regime or None, paths=args.paths, seed=args.seed,
         shock_scale=args.shock_scale, days=args.days, fundamental_mode=args.fundamental_mode,
@@ -200,6 +234,94 @@ def _sensitivity(args: argparse.Namespace) -> str:
     return _emit(frame.round(2), frame.to_dict(orient="records"), args.format)
 
 
+def _progress_bar(elapsed) -> Any:
+    """A plain text bar on stderr, redrawn in place on a terminal: [#####.....] 12/40 batches, 3.1 s."""
+    tty = sys.stderr.isatty()
+
+    def show(done: int, total: int) -> None:
+        filled = round(20 * done / total) if total else 20
+        line = f"[{'#' * filled}{'.' * (20 - filled)}] {done}/{total} batches, {elapsed():.1f} s"
+        sys.stderr.write(("\r" + line + ("\n" if done == total else "")) if tty else line + "\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def _writable_out(text: str) -> Path:
+    """The --out folder, created and probed before the run (so a long sweep cannot fail at the end)."""
+    out = Path(text)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write_probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise InputError(f"--out: cannot write to {text} ({err.strerror or err}); allowed: a writable folder") from None
+    return out
+
+
+def _package_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ("numpy", "pandas", "pydantic", "numba", "pyarrow", "scipy", "dask", "distributed"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def _sweep(args: argparse.Namespace) -> str:
+    import platform
+    import shutil
+
+    from engine.study import load_study
+    from engine.sweep import DEFAULT_BATCH_REGIMES, Stopwatch, run_study
+    from engine.version import MODEL_VERSION
+
+    study = load_study(args.study)
+    out = _writable_out(args.out) if args.out else None
+    clock = Stopwatch()
+    frame = run_study(study, backend=args.backend, scheduler=args.scheduler, progress=_progress_bar(clock),
+                      batch_regimes=args.batch_regimes)
+    elapsed = clock()
+    meta = {
+        "study": study.name,
+        "seed": study.seed,
+        "paths": study.paths,
+        "scenarios": list(frame["scenario"].unique()),
+        "points": int(frame.loc[frame["point"] >= 0, "point"].nunique()),
+        "rows": len(frame),
+        "model_version": MODEL_VERSION,
+        "backend": args.backend,
+        "scheduler": args.scheduler,
+        "batch_regimes": args.batch_regimes or DEFAULT_BATCH_REGIMES,
+        "elapsed_s": round(elapsed, 3),
+        "python": platform.python_version(),
+        "packages": _package_versions(),
+    }
+    if out is not None:
+        try:
+            if args.out_format == "parquet":
+                frame.to_parquet(out / "results.parquet", index=False, engine="pyarrow")
+            else:
+                frame.to_csv(out / "results.csv", index=False)
+            shutil.copyfile(args.study, out / Path(args.study).name)
+            (out / "run.json").write_text(json.dumps(meta, indent=2) + "\n")
+        except OSError as err:
+            raise InputError(f"--out: cannot write to {args.out} ({err.strerror or err}); allowed: a writable folder") from None
+    if args.format == "json":
+        return json.dumps({"run": meta, "rows": frame.to_dict(orient="records")}, indent=2, default=str)
+    if args.format == "csv":
+        return frame.to_csv(index=False)
+    factors = [f.name for f in study.factors]
+    shown = frame[["scenario", "point", *factors, "metric", "p50", "diff_p50"]]
+    header = (f"study {study.name} | {meta['points']} points | {study.paths} paths | seed {study.seed} | "
+              f"base {study.base} | {args.backend} | {elapsed:.1f} s | model {MODEL_VERSION}")
+    return header + "\n" + _emit(shown.round(2), None, "table")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     try:
@@ -212,9 +334,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             source = args.regime_file or args.name
             if not source:
                 raise InputError("regime: give a preset NAME or --regime FILE")
+            from engine.api import resolve_regime
+            from policy import regime_to_json
+
             text = regime_to_json(resolve_regime(source))
         elif args.command == "run":
             text = _run(args)
+        elif args.command == "sweep":
+            text = _sweep(args)
         elif args.command == "backtest":
             text = _backtest(args)
         else:
