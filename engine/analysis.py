@@ -142,7 +142,7 @@ def frontier(
     the lowest swap spread are better high).
 
     Returns regime, cost, outcome, `efficient` and `dominated_by` (one regime that is at least as good
-    on both and strictly better on one; None if efficient), sorted by cost. Ties: regimes with equal
+    on both and strictly better on one; missing (NA) if efficient), sorted by cost. Ties: regimes with equal
     cost and outcome do not dominate each other, so all of them are efficient if one is.
     """
     if "regime" not in points.columns:
