@@ -462,6 +462,14 @@ def _margin_damped(regime: PolicyRegime) -> tuple[PolicyRegime, list[str]]:
     return damped, [f"{k}={v:g}" for k, v in changes.items()]
 
 
+def _without_exogenous_sales(scenario: Scenario) -> Scenario:
+    """The scenario with every sector's sales set to 0 (a validated copy); the draws do not depend on
+    the flows, so a run of it stays paired with the scenario's own."""
+    data = scenario.model_dump()
+    data["flows"] = [flow | {"total_usd_bn": 0.0} for flow in data["flows"]]
+    return Scenario.model_validate(data)
+
+
 def amplification(scenario: ScenarioLike, regime: RegimeLike, *, paths: int = 500, seed: int = 0) -> pd.DataFrame:
     """First round vs second round: the shock itself, then market-structure amplification, as a waterfall.
 
@@ -469,23 +477,27 @@ def amplification(scenario: ScenarioLike, regime: RegimeLike, *, paths: int = 50
       0. shock itself: the fundamental 10y path (the `fundamental_10y_change_bp` series, the part of
          the move not due to market structure); RV forced sales 0; depth at its calm level (day 0):
          without market structure the model has no depth response.
-      1. + RV deleveraging and dealer constraints, with margins held down: the regime with futures
-         margin anti-procyclicality 100% (and the clearing mandate's, if it is in force), the margin
+      1. + volatility and funding stress through the market, without exogenous sales (the scenario's
+         sector flows set to 0), margins held down: the regime with futures margin
+         anti-procyclicality 100% (and the clearing mandate's, if it is in force), the margin
          elasticities (`MARGIN_SPIRAL_ASSUMPTIONS`) and the volatility feedback at their low ends.
-      2. + margin spiral: the regime's own margin settings and the calibrated margin elasticities
+      2. + exogenous sales (foreign, mutual-fund, Treasury flows) absorbed by constrained dealers, with
+         RV deleveraging in response; margins still held down.
+      3. + margin spiral: the regime's own margin settings and the calibrated margin elasticities
          (volatility feedback still at its low end).
-      3. + volatility feedback at its calibrated value: the regime as it runs, the full outcome.
+      4. + volatility feedback at its calibrated value: the regime as it runs, the full outcome.
     Each row gives the step's level (median over paths) and its increment over the previous step
-    (p5/p50/p95/mean of the per-path difference); increments sum to the full outcome's change from
-    step 0 path by path (their medians need not sum).
+    (p5/p50/p95/mean of the per-path difference); a last row per metric gives the whole
+    amplification (full outcome - shock itself). Increments sum to it path by path (so do their
+    means; their medians need not).
 
     What cannot be switched off without changing engine code, and is therefore not separated: RV
-    deleveraging from dealer constraints (both live in step 1: funds sell into dealers' capacity, and
-    no input removes either), the volatility feedback and the margin response entirely (sampled
-    elasticities only move their mode to the low end, and their lows are above 0, except the bilateral
-    haircut's), and the margin of the voluntarily cleared repo share (FICC's own tools). Steps 2 and
-    3 are therefore lower bounds of those channels; step 1 carries the rest. The regime's Fed
-    response acts in every step (a dampener, not an amplifier).
+    deleveraging from dealer constraints (funds sell into dealers' capacity; no input removes
+    either, so steps 1 and 2 carry both), the volatility feedback and the margin response entirely
+    (sampled elasticities only move their mode to the low end, and their lows are above 0, except the
+    bilateral haircut's), and the margin of the voluntarily cleared repo share (FICC's own tools, no
+    lever). Steps 3 and 4 are therefore lower bounds of those channels. The regime's Fed response
+    acts in every step (a dampener, not an amplifier).
     """
     run = _run_settings(paths, seed)
     sc = resolve_scenario(scenario)
@@ -494,36 +506,39 @@ def amplification(scenario: ScenarioLike, regime: RegimeLike, *, paths: int = 50
     low = {n: ranges[n].low for n in (*MARGIN_SPIRAL_ASSUMPTIONS, VOLATILITY_FEEDBACK_ASSUMPTION) if n in ranges}
     vol_low = {n: v for n, v in low.items() if n == VOLATILITY_FEEDBACK_ASSUMPTION}
     damped, lever_switches = _margin_damped(reg)
+    held_down = "; ".join([*lever_switches, *(f"assumptions.{n}={v:g} (low)" for n, v in low.items())])
 
-    full = simulate(sc, [reg], paths=run.paths, seed=run.seed)
-    step1 = simulate(sc, [damped], paths=run.paths, seed=run.seed, assumptions=low)
-    step2 = simulate(sc, [reg], paths=run.paths, seed=run.seed, assumptions=vol_low)
+    def once(s: Scenario, r: PolicyRegime, assumptions: dict[str, float]) -> Result:
+        return simulate(s, [r], paths=run.paths, seed=run.seed, assumptions=assumptions or None)
+
+    full = once(sc, reg, {})
+    steps: list[tuple[str, str, Result | None]] = [
+        ("shock itself", "fundamental 10y path (series fundamental_10y_change_bp); no forced sales; calm depth", None),
+        ("volatility and funding stress (no exogenous sales)", "sector flows set to 0; " + held_down,
+         once(_without_exogenous_sales(sc), damped, low)),
+        ("exogenous sales into constrained dealers, RV deleveraging", "the scenario's flows; " + held_down,
+         once(sc, damped, low)),
+        ("margin spiral", "; ".join(["the regime's margin levers", *(f"assumptions.{n}={v:g} (low)" for n, v in vol_low.items())]),
+         once(sc, reg, vol_low)),
+        ("volatility feedback", "the regime as it runs (calibrated values)", full),
+    ]
     shock = {
         "peak_10y_yield_change_bp": full.series["fundamental_10y_change_bp"][0].max(axis=-1),
         "trough_market_depth_usd_mn": full.series["market_depth_usd_mn"][0, :, 0],
         "forced_sales_usd_bn": np.zeros(run.paths),
     }
-    steps = [
-        ("shock itself", "fundamental 10y path (series fundamental_10y_change_bp); no forced sales; calm depth", None),
-        ("RV deleveraging and dealer constraints",
-         "; ".join([*lever_switches, *(f"assumptions.{n}={v:g} (low)" for n, v in low.items())]), step1),
-        ("margin spiral",
-         "regime's margin levers; " + "; ".join(f"assumptions.{n}={v:g} (low)" for n, v in vol_low.items()), step2),
-        ("volatility feedback", "the regime as it runs (calibrated values)", full),
-    ]
     rows = []
     for metric in AMPLIFICATION_METRICS:
-        previous = None
+        unit = METRICS[metric].unit
+        previous = shock[metric]
         for k, (label, switches, res) in enumerate(steps):
             values = shock[metric] if res is None else per_path(res, metric, 0)
-            increment = np.zeros(run.paths) if previous is None else values - previous
-            rows.append({"metric": metric, "unit": METRICS[metric].unit, "step": k, "component": label, "switches": switches,
-                         "level_p50": float(np.median(values))} | _bands(increment, "increment_"))
+            rows.append({"metric": metric, "unit": unit, "step": k, "component": label, "switches": switches,
+                         "level_p50": float(np.median(values))} | _bands(values - previous, "increment_"))
             previous = values
-        total = previous - shock[metric]
-        rows.append({"metric": metric, "unit": METRICS[metric].unit, "step": len(steps), "component": "amplification total",
+        rows.append({"metric": metric, "unit": unit, "step": len(steps), "component": "amplification total",
                      "switches": "full outcome - shock itself", "level_p50": float(np.median(previous))}
-                    | _bands(total, "increment_"))
+                    | _bands(previous - shock[metric], "increment_"))
     out = pd.DataFrame(rows)
     out.insert(0, "regime", reg.name)
     return out
