@@ -60,7 +60,7 @@ from engine.scenario import (
     range_text,
     scenario_names,
 )
-from policy.query import format_value
+from policy.query import format_value, parse_finite
 
 MAX_EVENTS = 12
 NEW_FLOW_DAYS = 10
@@ -360,14 +360,7 @@ KNOWN_KEYS = (
 )
 
 
-def _number(text: str) -> float | None:
-    if len(text) > 64:  # also keeps 5,000-digit integers away from int()
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+_number = parse_finite  # the link codec's reading of a number (finite, at most 64 characters)
 
 
 def _short(text: str) -> str:

@@ -166,7 +166,9 @@ def format_value(value: LeverValue) -> str:
     return str(value)
 
 
-def _parse_float(text: str) -> float | None:
+def parse_finite(text: str) -> float | None:
+    """A link value as a finite number, or None (also for texts over 64 characters, which keeps
+    5,000-digit integers away from float())."""
     if len(text) > 64:
         return None
     try:
@@ -174,6 +176,9 @@ def _parse_float(text: str) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+_parse_float = parse_finite
 
 
 def _parse_int(text: str) -> int | None:
