@@ -150,7 +150,11 @@ def frontier(
     if "metric" in points.columns:
         if stat not in points.columns:
             raise InputError(f"frontier: a long frame needs a {stat!r} column (columns regime, metric, {stat})")
-        wide = points.pivot_table(index="regime", columns="metric", values=stat, aggfunc="first").reset_index()
+        if "scenario" in points.columns and points["scenario"].nunique() > 1:
+            raise InputError("frontier: the points cover several scenarios; pass one scenario's rows")
+        if points.duplicated(["regime", "metric"]).any():
+            raise InputError("frontier: a regime has two rows for one metric (one point per regime, please)")
+        wide = points.pivot(index="regime", columns="metric", values=stat).reset_index()
     else:
         wide = points
     missing = [c for c in (cost, outcome) if c not in wide.columns]
@@ -663,7 +667,11 @@ def _cost_inputs(result_or_frame: Result | pd.DataFrame) -> pd.DataFrame:
         )
     frame = result_or_frame
     if {"regime", "metric", "stat", "value"} <= set(frame.columns):  # Result.summary_frame()
-        frame = frame[frame["stat"] == "p50"].pivot_table(index="regime", columns="metric", values="value").reset_index()
+        frame = frame[frame["stat"] == "p50"].pivot(index="regime", columns="metric", values="value").reset_index()
+    elif {"regime", "metric", "p50"} <= set(frame.columns):  # the sweep's format (engine.sweep.run_study)
+        if "scenario" in frame.columns and frame["scenario"].nunique() > 1:
+            raise InputError("expected_cost: the frame covers several scenarios; pass one scenario's rows")
+        frame = frame.pivot(index="regime", columns="metric", values="p50").reset_index()
     missing = [c for c in ("regime", *_COST_COLUMNS) if c not in frame.columns]
     if missing:
         raise InputError(f"expected_cost: no column {missing[0]!r}; need regime, {', '.join(_COST_COLUMNS)}")
@@ -686,7 +694,8 @@ def expected_cost(
       - `result_or_frame`: a `Result` (exact per-path shares), or a frame with columns regime,
         calm_interest_cost_usd_bn_per_year ($bn a year, vs status-quo rules), dysfunction_probability_pct
         and broken_market_probability_pct (% of paths, given the scenario's shock), wide or as
-        `Result.summary_frame()` (its p50 rows are read).
+        `Result.summary_frame()` (its p50 rows are read), or long as the sweep's output (columns regime,
+        metric, p50; for the probabilities the sweep's p50 is the share of paths).
       - `episode_probability_per_year` (required, per year, 0 to 1): the chance that a shock like the
         scenario's starts in a given year. No default: ../shared/design/EVIDENCE.md has no count of
         Treasury market dysfunction episodes to derive one from, so the user must state it.

@@ -17,6 +17,8 @@ from engine.analysis import (
     stress_test_grid,
     tornado,
 )
+from engine.study import parse_study
+from engine.sweep import run_study
 from policy import get_preset, with_changes
 
 PEAK = "peak_10y_yield_change_bp"
@@ -56,6 +58,26 @@ def test_frontier_reads_the_long_sweep_format_and_higher_is_better_outcomes():
         frontier(long, outcome="forced_sales_usd_bn")
 
 
+def test_frontier_and_expected_cost_read_a_real_sweep():
+    study = parse_study({
+        "name": "frontier", "scenarios": ["march_2020"], "base": "status_quo", "paths": 60, "seed": 0,
+        "metrics": ["calm_yield_cost_bp", PEAK, "calm_interest_cost_usd_bn_per_year",
+                    "dysfunction_probability_pct", "broken_market_probability_pct"],
+        "factors": [{"name": "leverage_cap.max_gross_leverage_x", "values": [5.0, 10.0, 20.0]},
+                    {"name": "leverage_cap.enabled", "values": [True]}],
+    })
+    sweep = run_study(study)
+    out = frontier(sweep)
+    assert len(out) == sweep["regime"].nunique() == 4
+    # status_quo costs nothing in calm markets (the cost is measured against it): never dominated.
+    assert bool(out.set_index("regime").loc["status_quo", "efficient"])
+    for _, row in out[~out["efficient"]].iterrows():
+        winner = out.set_index("regime").loc[row["dominated_by"]]
+        assert winner["calm_yield_cost_bp"] <= row["calm_yield_cost_bp"] and winner[PEAK] <= row[PEAK]
+    cost = expected_cost(sweep, episode_probability_per_year=0.1)
+    assert set(cost["regime"]) == set(sweep["regime"])
+
+
 # ---------------------------------------------------------------- tornado
 
 
@@ -81,7 +103,7 @@ def test_tornado_ranks_by_swing(tornado_frame):
 
 def test_tornado_lever_at_its_base_value_has_no_effect(tornado_frame):
     row = tornado_frame.set_index("name").loc["fed_backstop.enabled"]
-    assert row["base_setting"] is True or row["base_setting"] == True  # noqa: E712 (a numpy bool)
+    assert bool(row["base_setting"])
     assert row["high_effect"] == 0.0  # on = the base: the same regime on the same draws
     assert row["low_effect"] > 0.0  # without the backstop the peak is higher
 
