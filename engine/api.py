@@ -7,17 +7,18 @@
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
 
 from engine.calibration import CalibratedValue, Calibration, load_calibration
 from engine.calm import calm_equilibrium
 from engine.draws import draw
-from engine.dynamics import Backend, run_stress
+from engine.dynamics import Backend, run_stress, run_stress_summary
 from engine.errors import InputError
 from engine.functioning import breakdown_days, dysfunction_days
-from engine.metrics import compute_metrics
-from engine.result import Result
+from engine.metrics import compute_metrics, summary_metrics
+from engine.result import Result, SummaryResult
 from engine.scenario import MAX_DAYS, Scenario, load_scenario, shock_paths, with_fundamental_mode
 from engine.transmission import regime_parameters
 from engine.version import MODEL_VERSION
@@ -87,6 +88,7 @@ def _apply_assumptions(sc: Scenario, cal: Calibration, assumptions: Mapping[str,
     return sc, cal.model_copy(update={"values": values})
 
 
+@overload
 def simulate(
     scenario: str | Path | Scenario,
     regimes: Sequence[str | Path | PolicyRegime] | None = None,
@@ -98,7 +100,39 @@ def simulate(
     assumptions: Mapping[str, float] | None = None,
     fundamental_mode: str | None = None,
     kernel: Backend = "compiled",
-) -> Result:
+    histories: Literal[True] = True,
+) -> Result: ...
+
+
+@overload
+def simulate(
+    scenario: str | Path | Scenario,
+    regimes: Sequence[str | Path | PolicyRegime] | None = None,
+    *,
+    paths: int = 1000,
+    seed: int = 0,
+    shock_scale: float = 1.0,
+    days: int | None = None,
+    assumptions: Mapping[str, float] | None = None,
+    fundamental_mode: str | None = None,
+    kernel: Backend = "compiled",
+    histories: Literal[False],
+) -> SummaryResult: ...
+
+
+def simulate(
+    scenario: str | Path | Scenario,
+    regimes: Sequence[str | Path | PolicyRegime] | None = None,
+    *,
+    paths: int = 1000,
+    seed: int = 0,
+    shock_scale: float = 1.0,
+    days: int | None = None,
+    assumptions: Mapping[str, float] | None = None,
+    fundamental_mode: str | None = None,
+    kernel: Backend = "compiled",
+    histories: bool = True,
+) -> Result | SummaryResult:
     """Run a scenario under one or more regimes and return the `Result` the CLI prints.
 
     Without regimes, a historical scenario runs under its as-it-happened regime and a
@@ -109,6 +143,9 @@ def simulate(
     `engine.scenario.Fundamental`); None keeps the scenario file's own `fundamental.mode`.
     `kernel` runs the day loop compiled (numba, the default) or as the numpy reference of
     `engine/channels/`; both give the same numbers to about 1e-11 (tests/test_kernel.py).
+    `histories=False` returns a `SummaryResult`: the same metrics, summary, probabilities and
+    paired differences, from running peaks, troughs and sums kept inside the kernel, with no daily
+    (regime, path, day) arrays (for sweeps and policy maps: less memory, less time).
     """
     sc = with_fundamental_mode(resolve_scenario(scenario), fundamental_mode)
     chosen = [resolve_regime(r) for r in (regimes or [sc.regime])]
@@ -134,10 +171,28 @@ def simulate(
     calm = calm_equilibrium(rp, cal, draws)
     if kernel not in ("compiled", "numpy"):
         raise InputError(f"kernel: {kernel!r}; allowed: compiled or numpy")
+    if not isinstance(histories, bool):
+        raise InputError(f"histories: {histories!r}; allowed: True or False")
+    if not histories and kernel == "compiled":
+        summary = run_stress_summary(rp, cal, draws, calm, shocks, float(shock_scale), days)
+        return SummaryResult(
+            model_version=MODEL_VERSION,
+            scenario=sc,
+            regimes=tuple(chosen),
+            seed=seed,
+            paths=paths,
+            days=days,
+            shock_scale=float(shock_scale),
+            dates=shocks.dates,
+            metrics=summary_metrics(calm, summary),
+            sales_by_book_usd_bn=summary.sales_by_book_usd_bn,
+            dysfunctional=summary.dysfunction_days > 0,
+            broken=summary.broken,
+        )
     stress = run_stress(rp, cal, draws, calm, shocks, float(shock_scale), days, backend=kernel)
     dysfunction = dysfunction_days(stress.series, cal)
     breakdown = breakdown_days(stress.series, cal)
-    return Result(
+    result = Result(
         model_version=MODEL_VERSION,
         scenario=sc,
         regimes=tuple(chosen),
@@ -153,3 +208,5 @@ def simulate(
         dysfunction=dysfunction,
         breakdown=breakdown,
     )
+    # The numpy reference keeps its histories; a summary of it is the same numbers, without them.
+    return result if histories else SummaryResult.from_result(result)

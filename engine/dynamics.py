@@ -94,6 +94,21 @@ class StressOutput:
     reference_utilization: np.ndarray  # (R, P, T+1) calm 2-10y utilization at the day's policy capacity
 
 
+@dataclass(frozen=True)
+class StressSummary:
+    """A summary-only run: per-path numbers (R, P) for every stress metric, no daily history.
+
+    `values` is keyed by the kernel's `SUMMARY_FIELDS` (metric names, plus day-0 positions and
+    equity); `dysfunction_days` counts dysfunctional days and `broken` flags a breakdown, with
+    the thresholds of `engine/functioning.py`.
+    """
+
+    values: dict[str, np.ndarray]
+    dysfunction_days: np.ndarray  # (R, P) int
+    broken: np.ndarray  # (R, P) bool
+    sales_by_book_usd_bn: dict[str, np.ndarray]  # (R, P) cumulative net cash sales
+
+
 def _rolling_rms(changes: np.ndarray, window: int) -> np.ndarray:
     """Causal rolling root-mean-square over the last `window` days (axis -1)."""
     squared = np.cumsum(changes**2, axis=-1)
@@ -262,7 +277,9 @@ def run_stress(
     """
     inp, funding_dealers, funding_funds = run_inputs(rp, cal, draws, calm, shocks, shock_scale)
     if backend == "compiled":
-        return _run_compiled(inp, calm, funding_dealers, funding_funds, days)
+        stress = _run_compiled(inp, calm, funding_dealers, funding_funds, days, histories=True)
+        assert isinstance(stress, StressOutput)
+        return stress
     state = _initial_state(inp, calm, days)
     shape = inp.shape
     t_len = days + 1
@@ -329,18 +346,52 @@ def run_stress(
     )
 
 
+def run_stress_summary(
+    rp: RegimeParams,
+    cal: Calibration,
+    draws: Draws,
+    calm: CalmState,
+    shocks: ShockPaths,
+    shock_scale: float,
+    days: int,
+) -> StressSummary:
+    """The compiled loop keeping only running peaks, troughs, sums and flags per path.
+
+    Same inputs and arithmetic as `run_stress(..., backend="compiled")`, but no (R, P, T+1) array
+    is stored: memory grows with regimes x paths, not with days, and the metrics need no pass over
+    histories (tests/test_fast_engine.py checks they are the full path's numbers).
+    """
+    inp, funding_dealers, funding_funds = run_inputs(rp, cal, draws, calm, shocks, shock_scale)
+    summary = _run_compiled(inp, calm, funding_dealers, funding_funds, days, histories=False)
+    assert isinstance(summary, StressSummary)
+    return summary
+
+
 def _run_compiled(
-    inp: RunInputs, calm: CalmState, funding_dealers: np.ndarray, funding_funds: np.ndarray, days: int
-) -> StressOutput:
-    """The same loop through the compiled kernel; outputs in the layout the numpy path produces."""
-    from engine.kernel import stress_kernel  # numba import and compile only when used
+    inp: RunInputs,
+    calm: CalmState,
+    funding_dealers: np.ndarray,
+    funding_funds: np.ndarray,
+    days: int,
+    histories: bool,
+) -> StressOutput | StressSummary:
+    """The same loop through the compiled kernel; outputs in the layout the numpy path produces.
+
+    With `histories=False` the kernel gets empty history arrays and writes only its summary rows.
+    """
+    from engine.kernel import MAX_SUMMED_DAYS, N_SUMMARY, SUMMARY_FIELDS, stress_kernel  # numba only when used
 
     rp, cal, value = inp.rp, inp.cal, inp.value
     shape = inp.shape
     t_len = days + 1
-    out = {name: np.zeros((*shape, t_len)) for name in _RECORDED}
-    flow_rv, flow_dealers, flow_value, depth = (np.zeros((*shape, t_len)) for _ in range(4))
+    if t_len > MAX_SUMMED_DAYS:  # MAX_DAYS keeps every run far below it
+        raise ValueError(f"days: {days}; the compiled kernel sums at most {MAX_SUMMED_DAYS - 1} days")
+    # An empty array has the histories' type (3-d float64, C order), so both modes share one compiled kernel.
+    history_shape = (*shape, t_len) if histories else (0, 0, 0)
+    out = {name: np.zeros(history_shape) for name in _RECORDED}
+    flow_rv, flow_dealers, flow_value, depth = (np.zeros(history_shape) for _ in range(4))
     sales_by_book = np.zeros((3, *shape))
+    summary = np.zeros((N_SUMMARY, *shape))
 
     def full(a: np.ndarray, target: tuple[int, ...]) -> np.ndarray:
         return np.ascontiguousarray(np.broadcast_to(a, target), dtype=float)
@@ -388,11 +439,24 @@ def _run_compiled(
         cal["basis_funding_pass_through"], cal["risk_model_ewma_decay"], cal["other_dislocation_beta"],
         cal["calm_utilization"], inp.any_dealer_rule, cal["calm_depth_usd_mn"], cal["depth_volatility_elasticity"],
         cal["depth_utilization_exponent"], cal["depth_floor_usd_mn"],
+        np.ascontiguousarray(inp.fundamental, dtype=float), cal["calm_swap_spread_30y_bp"],
+        cal["dysfunction_dislocation_bp"], 100.0 * cal["dysfunction_utilization"], cal["breakdown_dislocation_bp"],
+        cal["breakdown_depth_usd_mn"], histories,
         out["dislocation_bp"], out["long_dislocation_bp"], out["dealer_utilization_pct"],
         out["dealer_long_utilization_pct"], out["dealer_inventory_usd_bn"], out["basis_widening_bp"],
         out["fund_equity_usd_bn"], out["rv_positions_usd_bn"], out["forced_sales_usd_bn"], out["margin_calls_usd_bn"],
         out["fed_purchases_usd_bn"], out["volatility_bp_per_day"], depth, flow_rv, flow_dealers, flow_value, sales_by_book,
+        summary,
     )
+    sales = {b: sales_by_book[i] for i, b in enumerate(BOOKS)}
+    if not histories:
+        values = dict(zip(SUMMARY_FIELDS, summary, strict=True))
+        return StressSummary(
+            values=values,
+            dysfunction_days=values.pop("dysfunction_days").astype(np.int64),
+            broken=values.pop("broken") > 0.5,
+            sales_by_book_usd_bn=sales,
+        )
     flows_out = {"rv_funds": flow_rv, "dealers": flow_dealers, "value_buyers": flow_value, "fed": out["fed_purchases_usd_bn"]}
     for s in EXOGENOUS_SECTORS:
         sector = np.zeros((*shape, t_len))
@@ -403,7 +467,7 @@ def _run_compiled(
     series = _derive_series(out, inp, reference, fundamental, depth=depth)
     return StressOutput(
         series=series,
-        sales_by_book_usd_bn={b: sales_by_book[i] for i, b in enumerate(BOOKS)},
+        sales_by_book_usd_bn=sales,
         net_purchases_usd_bn={k: flows_out[k] for k in SECTORS},
         reference_utilization=reference,
     )

@@ -14,6 +14,98 @@ from numba import njit, prange
 
 _U_MAX = 1.0 - 1e-12
 
+# Rows of the kernel's summary output (N_SUMMARY, R, P): what every summary metric and the
+# functioning flags need, kept while the path runs so a summary-only run stores no (R, P, T+1)
+# history. Peaks and troughs include day 0, as the metrics over the stored histories do.
+SUMMARY_FIELDS: tuple[str, ...] = (
+    "peak_10y_yield_change_bp",
+    "trough_market_depth_usd_mn",
+    "peak_dealer_utilization_pct",
+    "peak_dealer_inventory_usd_bn",
+    "forced_sales_usd_bn",
+    "margin_calls_usd_bn",
+    "peak_basis_widening_bp",
+    "min_swap_spread_30y_bp",
+    "peak_30y_yield_change_bp",
+    "fed_purchases_usd_bn",
+    "rv_positions_usd_bn",  # day 0
+    "fund_equity_usd_bn",  # day 0, for the calm leverage
+    "dysfunction_days",
+    "broken",  # 1.0 if two days running beyond anything observed
+)
+N_SUMMARY = len(SUMMARY_FIELDS)
+(
+    _PEAK_10Y, _TROUGH_DEPTH, _PEAK_UTIL, _PEAK_INVENTORY, _SALES, _MARGIN, _PEAK_BASIS, _MIN_SWAP, _PEAK_30Y,
+    _FED, _POSITIONS0, _EQUITY0, _DYSFUNCTION, _BROKEN,
+) = range(N_SUMMARY)
+_PAIRWISE_BLOCK = 128  # numpy's PW_BLOCKSIZE
+
+
+# Days a summary sum can take in numpy's pairwise order here (three halvings above a 128-day block);
+# MAX_DAYS (engine.scenario) is far below it. numba's cache mishandles recursive functions (the
+# cached kernel crashed), so the halvings are written out as three functions instead of recursion.
+MAX_SUMMED_DAYS = 800
+
+
+@njit(cache=True)
+def _pairwise_block(a: np.ndarray, lo: int, n: int) -> float:
+    """numpy's pairwise sum of a[lo:lo+n] for n <= 128: eight running sums, then the rest."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def _pairwise_1(a: np.ndarray, lo: int, n: int) -> float:
+    if n <= _PAIRWISE_BLOCK:
+        return _pairwise_block(a, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_block(a, lo, n2) + _pairwise_block(a, lo + n2, n - n2)
+
+
+@njit(cache=True)
+def _pairwise_2(a: np.ndarray, lo: int, n: int) -> float:
+    if n <= _PAIRWISE_BLOCK:
+        return _pairwise_block(a, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_1(a, lo, n2) + _pairwise_1(a, lo + n2, n - n2)
+
+
+@njit(cache=True)
+def _pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:
+    """Sum of a[lo:lo+n] in numpy's pairwise order (`np.add.reduce` on a contiguous row), n <= 800.
+
+    The summary-only path sums each path's days here, so its totals are bit-identical to
+    `series.sum(axis=-1)` over the stored histories, not merely close.
+    """
+    if n <= _PAIRWISE_BLOCK:
+        return _pairwise_block(a, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_2(a, lo, n2) + _pairwise_2(a, lo + n2, n - n2)
+
 
 @njit(cache=True, inline="always")
 def _solve_utilization(capacity: float, rhs: float, slope: float) -> float:
@@ -116,6 +208,14 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
     depth_vol_elasticity: float,
     depth_util_exponent: float,
     depth_floor: float,
+    # for the summary: fundamental paths (2, P, T+1) and the thresholds of engine/functioning.py
+    fundamental: np.ndarray,
+    calm_swap_spread: float,
+    dysfunction_dislocation: float,
+    dysfunction_utilization_pct: float,  # 100 x the utilization threshold, as the series compare
+    breakdown_dislocation: float,
+    breakdown_depth: float,
+    store: bool,  # False: write no (R, P, T+1) output (they may be empty arrays), only the summary
     # outputs, path-major (R, P, T+1) unless noted: each path's days are contiguous
     out_dislocation: np.ndarray,
     out_long_dislocation: np.ndarray,
@@ -134,6 +234,7 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
     out_flow_dealers: np.ndarray,
     out_flow_value: np.ndarray,
     out_sales_by_book: np.ndarray,  # (3, R, P)
+    out_summary: np.ndarray,  # (N_SUMMARY, R, P)
 ) -> None:
     n_regimes, n_paths = fed_lag.shape
     t_len = days + 1
@@ -167,6 +268,10 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
         log_ratio = np.empty(2)
         bilateral = np.empty(2)
         margin_vol = np.empty(2)
+        # each path's daily sales, margin calls and Fed purchases, summed in numpy's order at the end
+        sales_row = np.empty(t_len)
+        margin_row = np.empty(t_len)
+        fed_row = np.empty(t_len)
         for idx in range(chunk * total // n_chunks, (chunk + 1) * total // n_chunks):
             r = idx // n_paths
             p = idx - r * n_paths
@@ -191,19 +296,39 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
             basis = 0.0
             fed_prev = 0.0
             history[0] = 0.0
-            out_dislocation[r, p, 0] = 0.0
-            out_long_dislocation[r, p, 0] = 0.0
-            out_utilization[r, p, 0] = util[0]
-            out_long_utilization[r, p, 0] = util[1]
-            out_inventory[r, p, 0] = inventory[0] + inventory[1] - inventory0_total[r, p]
-            out_basis[r, p, 0] = 0.0
-            out_equity[r, p, 0] = eq[0] + eq[1] + eq[2]
-            out_positions[r, p, 0] = pos[0] + pos[1] + pos[2]
-            out_sales[r, p, 0] = 0.0
-            out_margin_calls[r, p, 0] = 0.0
-            out_fed[r, p, 0] = 0.0
-            out_sigma[r, p, 0] = sigma[0]
-            out_depth[r, p, 0] = depth0
+            inventory_day = inventory[0] + inventory[1] - inventory0_total[r, p]
+            if store:
+                out_dislocation[r, p, 0] = 0.0
+                out_long_dislocation[r, p, 0] = 0.0
+                out_utilization[r, p, 0] = util[0]
+                out_long_utilization[r, p, 0] = util[1]
+                out_inventory[r, p, 0] = inventory_day
+                out_basis[r, p, 0] = 0.0
+                out_equity[r, p, 0] = eq[0] + eq[1] + eq[2]
+                out_positions[r, p, 0] = pos[0] + pos[1] + pos[2]
+                out_sales[r, p, 0] = 0.0
+                out_margin_calls[r, p, 0] = 0.0
+                out_fed[r, p, 0] = 0.0
+                out_sigma[r, p, 0] = sigma[0]
+                out_depth[r, p, 0] = depth0
+            # Day 0 opens every running peak and trough, with the values the series hold on day 0.
+            sales_row[0] = 0.0
+            margin_row[0] = 0.0
+            fed_row[0] = 0.0
+            peak_10y = fundamental[0, p, 0] + 0.0
+            peak_30y = fundamental[1, p, 0] + 0.0
+            trough_depth = depth0
+            peak_util = 100.0 * util[0]
+            peak_inventory = inventory_day
+            peak_basis = 0.0
+            min_swap = calm_swap_spread - 0.0
+            dysfunctional_days = 0
+            if dysfunction_dislocation <= 0.0 and 100.0 * util[0] >= dysfunction_utilization_pct:
+                dysfunctional_days = 1
+            beyond_before = breakdown_dislocation <= 0.0 or depth0 < breakdown_depth
+            broken = False
+            out_summary[_POSITIONS0, r, p] = pos[0] + pos[1] + pos[2]
+            out_summary[_EQUITY0, r, p] = eq[0] + eq[1] + eq[2]
             for k in range(3):
                 out_sales_by_book[k, r, p] = 0.0
             for t in range(1, t_len):
@@ -365,23 +490,59 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
                     risk_var[j] = risk_decay * risk_var[j] + (1.0 - risk_decay) * (sigma[j] * sigma[j])
                     risk_vol[j] = math.sqrt(risk_var[j])
                 history[t] = disl[0]
-                out_dislocation[r, p, t] = disl[0]
-                out_long_dislocation[r, p, t] = disl[1]
-                out_utilization[r, p, t] = util[0]
-                out_long_utilization[r, p, t] = util[1]
-                out_inventory[r, p, t] = inventory[0] + inventory[1] - inventory0_total[r, p]
-                out_basis[r, p, t] = basis
-                out_equity[r, p, t] = total_eq
-                out_positions[r, p, t] = total_pos
-                out_sales[r, p, t] = total_rv
-                out_margin_calls[r, p, t] = calls
-                out_fed[r, p, t] = fed
-                out_sigma[r, p, t] = sigma[0]
+                inventory_day = inventory[0] + inventory[1] - inventory0_total[r, p]
                 u_ref = odds_ref[0] / (1.0 + odds_ref[0])
                 log_depth = depth_vol_elasticity * math.log(sigma0[0] / sigma[0]) + depth_util_exponent * math.log(
                     (1.0 - util[0]) / (1.0 - u_ref)
                 )
-                out_depth[r, p, t] = max(depth0 * math.exp(log_depth), depth_floor)
-                out_flow_rv[r, p, t] = -total_rv
-                out_flow_dealers[r, p, t] = (inventory[0] - inventory_old0) + (inventory[1] - inventory_old1)
-                out_flow_value[r, p, t] = (value[0] - value_old0 + layoff[0] - stf0) + (value[1] - value_old1 + layoff[1] - stf1)
+                depth = max(depth0 * math.exp(log_depth), depth_floor)
+                if store:
+                    out_dislocation[r, p, t] = disl[0]
+                    out_long_dislocation[r, p, t] = disl[1]
+                    out_utilization[r, p, t] = util[0]
+                    out_long_utilization[r, p, t] = util[1]
+                    out_inventory[r, p, t] = inventory_day
+                    out_basis[r, p, t] = basis
+                    out_equity[r, p, t] = total_eq
+                    out_positions[r, p, t] = total_pos
+                    out_sales[r, p, t] = total_rv
+                    out_margin_calls[r, p, t] = calls
+                    out_fed[r, p, t] = fed
+                    out_sigma[r, p, t] = sigma[0]
+                    out_depth[r, p, t] = depth
+                    out_flow_rv[r, p, t] = -total_rv
+                    out_flow_dealers[r, p, t] = (inventory[0] - inventory_old0) + (inventory[1] - inventory_old1)
+                    out_flow_value[r, p, t] = (value[0] - value_old0 + layoff[0] - stf0) + (
+                        value[1] - value_old1 + layoff[1] - stf1
+                    )
+                # The summary, with the arithmetic of _derive_series and engine/functioning.py (so
+                # peaks, troughs and flags are the same numbers the histories give).
+                sales_row[t] = total_rv
+                margin_row[t] = calls
+                fed_row[t] = fed
+                peak_10y = max(peak_10y, fundamental[0, p, t] + disl[0])
+                peak_30y = max(peak_30y, fundamental[1, p, t] + disl[1])
+                trough_depth = min(trough_depth, depth)
+                util_pct = 100.0 * util[0]
+                peak_util = max(peak_util, util_pct)
+                peak_inventory = max(peak_inventory, inventory_day)
+                peak_basis = max(peak_basis, basis)
+                min_swap = min(min_swap, calm_swap_spread - disl[1])
+                if disl[0] >= dysfunction_dislocation and util_pct >= dysfunction_utilization_pct:
+                    dysfunctional_days += 1
+                beyond = disl[0] >= breakdown_dislocation or depth < breakdown_depth
+                if beyond and beyond_before:
+                    broken = True
+                beyond_before = beyond
+            out_summary[_PEAK_10Y, r, p] = peak_10y
+            out_summary[_TROUGH_DEPTH, r, p] = trough_depth
+            out_summary[_PEAK_UTIL, r, p] = peak_util
+            out_summary[_PEAK_INVENTORY, r, p] = peak_inventory
+            out_summary[_SALES, r, p] = _pairwise_sum(sales_row, 0, t_len)
+            out_summary[_MARGIN, r, p] = _pairwise_sum(margin_row, 0, t_len)
+            out_summary[_PEAK_BASIS, r, p] = peak_basis
+            out_summary[_MIN_SWAP, r, p] = min_swap
+            out_summary[_PEAK_30Y, r, p] = peak_30y
+            out_summary[_FED, r, p] = _pairwise_sum(fed_row, 0, t_len)
+            out_summary[_DYSFUNCTION, r, p] = float(dysfunctional_days)
+            out_summary[_BROKEN, r, p] = 1.0 if broken else 0.0

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.calm import CalmState
-from engine.dynamics import StressOutput
+from engine.dynamics import StressOutput, StressSummary
 
 
 @dataclass(frozen=True)
@@ -161,6 +161,43 @@ def compute_metrics(calm: CalmState, stress: StressOutput, dysfunction: np.ndarr
         "dysfunction_probability_pct": 100.0 * dysfunctional.mean(axis=1, keepdims=True) * ones,
         "dysfunction_days": dysfunction.sum(axis=-1).astype(float),
         "broken_market_probability_pct": 100.0 * broken.mean(axis=1, keepdims=True) * ones,
+    }
+
+
+def summary_metrics(calm: CalmState, stress: StressSummary) -> dict[str, np.ndarray]:
+    """`compute_metrics` from a summary-only run: the same keys in the same order, the same numbers.
+
+    The stress metrics come from the kernel's running peaks, troughs and sums; the calm ones and
+    the probabilities are computed here exactly as `compute_metrics` does.
+    """
+    v = stress.values
+    ones = np.ones(stress.broken.shape)
+    equity0 = v["fund_equity_usd_bn"]
+    gross0 = np.where(equity0 > 1e-9, 2.0 * v["rv_positions_usd_bn"] / np.maximum(equity0, 1e-9), 0.0)
+    return {
+        "peak_10y_yield_change_bp": v["peak_10y_yield_change_bp"],
+        "trough_market_depth_usd_mn": v["trough_market_depth_usd_mn"],
+        "peak_dealer_utilization_pct": v["peak_dealer_utilization_pct"],
+        "peak_dealer_inventory_usd_bn": v["peak_dealer_inventory_usd_bn"],
+        "forced_sales_usd_bn": v["forced_sales_usd_bn"],
+        "margin_calls_usd_bn": v["margin_calls_usd_bn"],
+        "peak_basis_widening_bp": v["peak_basis_widening_bp"],
+        "min_swap_spread_30y_bp": v["min_swap_spread_30y_bp"],
+        "peak_30y_yield_change_bp": v["peak_30y_yield_change_bp"],
+        "fed_purchases_usd_bn": v["fed_purchases_usd_bn"],
+        "rv_positions_usd_bn": v["rv_positions_usd_bn"],
+        "calm_gross_leverage_x": gross0,
+        "calm_yield_cost_bp": calm.yield_cost_bp,
+        "calm_term_premium_cost_bp": calm.term_premium_cost_bp,
+        "calm_basis_widening_bp": calm.spread_change_bp[0],
+        "calm_swap_spread_change_bp": -calm.spread_change_bp[1],
+        "calm_interest_cost_usd_bn_per_year": calm.interest_cost_usd_bn_per_year,
+        "calm_first_year_interest_cost_usd_bn": calm.first_year_interest_cost_usd_bn,
+        "calm_futures_longs_cost_usd_bn_per_year": calm.futures_longs_cost_usd_bn_per_year,
+        "calm_swap_users_cost_usd_bn_per_year": calm.swap_users_cost_usd_bn_per_year,
+        "dysfunction_probability_pct": 100.0 * (stress.dysfunction_days > 0).mean(axis=1, keepdims=True) * ones,
+        "dysfunction_days": stress.dysfunction_days.astype(float),
+        "broken_market_probability_pct": 100.0 * stress.broken.mean(axis=1, keepdims=True) * ones,
     }
 
 

@@ -32,29 +32,16 @@ STATS = ("p5", "p50", "p95")
 _QUANTILES = (5.0, 50.0, 95.0)
 
 
-@dataclass(frozen=True)
-class Result:
-    """Model output for one scenario and several regimes (arrays: regime x path [x day])."""
+class _Summaries:
+    """What a full `Result` and a summary-only `SummaryResult` share: summaries, paired differences
+    and probabilities from the (R, P) metrics and indicators (the methods are Result's, moved here)."""
 
-    model_version: str
-    scenario: Scenario
     regimes: tuple[PolicyRegime, ...]
     seed: int
-    paths: int
-    days: int
-    shock_scale: float
-    dates: pd.DatetimeIndex
     metrics: dict[str, np.ndarray]  # (R, P)
-    series: dict[str, np.ndarray]  # (R, P, T+1)
-    sales_by_book_usd_bn: dict[str, np.ndarray]  # (R, P)
-    net_purchases_usd_bn: dict[str, np.ndarray]  # (R, P, T+1), daily
-    dysfunction: np.ndarray  # (R, P, T+1) bool: dysfunctional day
-    breakdown: np.ndarray  # (R, P, T+1) bool: day beyond anything observed
 
-    @property
-    def broken(self) -> np.ndarray:
-        """(R, P) bool: the path breaks down on at least one day."""
-        return self.breakdown.any(axis=-1)
+    def indicator(self, name: str) -> np.ndarray:
+        raise NotImplementedError
 
     @property
     def regime_names(self) -> list[str]:
@@ -96,16 +83,6 @@ class Result:
         q = np.percentile(diff, _QUANTILES)
         return {s: float(x) for s, x in zip(STATS, q, strict=True)}
 
-    def indicator(self, name: str) -> np.ndarray:
-        """(R, P) bool of a probability-type outcome: dysfunction, breakdown or an exceedance."""
-        if name == "dysfunction_probability_pct":
-            return self.dysfunction.any(axis=-1)
-        if name == "broken_market_probability_pct":
-            return self.broken
-        spec = EXCEEDANCES[name]
-        values = self.metrics[spec.metric]
-        return values > spec.threshold if spec.above else values < spec.threshold
-
     def probability(self, name: str) -> np.ndarray:
         """(R,) share of paths in % for a probability-type outcome."""
         return 100.0 * self.indicator(name).mean(axis=1)
@@ -134,6 +111,41 @@ class Result:
         if name in PROBABILITY_METRICS or name in EXCEEDANCES:
             return self.probability_difference(name, regime, baseline)
         return self.paired_difference(name, regime, baseline)
+
+
+@dataclass(frozen=True)
+class Result(_Summaries):
+    """Model output for one scenario and several regimes (arrays: regime x path [x day])."""
+
+    model_version: str
+    scenario: Scenario
+    regimes: tuple[PolicyRegime, ...]
+    seed: int
+    paths: int
+    days: int
+    shock_scale: float
+    dates: pd.DatetimeIndex
+    metrics: dict[str, np.ndarray]  # (R, P)
+    series: dict[str, np.ndarray]  # (R, P, T+1)
+    sales_by_book_usd_bn: dict[str, np.ndarray]  # (R, P)
+    net_purchases_usd_bn: dict[str, np.ndarray]  # (R, P, T+1), daily
+    dysfunction: np.ndarray  # (R, P, T+1) bool: dysfunctional day
+    breakdown: np.ndarray  # (R, P, T+1) bool: day beyond anything observed
+
+    @property
+    def broken(self) -> np.ndarray:
+        """(R, P) bool: the path breaks down on at least one day."""
+        return self.breakdown.any(axis=-1)
+
+    def indicator(self, name: str) -> np.ndarray:
+        """(R, P) bool of a probability-type outcome: dysfunction, breakdown or an exceedance."""
+        if name == "dysfunction_probability_pct":
+            return self.dysfunction.any(axis=-1)
+        if name == "broken_market_probability_pct":
+            return self.broken
+        spec = EXCEEDANCES[name]
+        values = self.metrics[spec.metric]
+        return values > spec.threshold if spec.above else values < spec.threshold
 
     def series_quantiles(self, name: str) -> np.ndarray:
         """(3, R, T+1): p5, p50, p95 over paths of a daily series."""
@@ -226,3 +238,54 @@ class Result:
             "baseline": base,
             "regimes": regimes,
         }
+
+
+@dataclass(frozen=True)
+class SummaryResult(_Summaries):
+    """A summary-only run (`simulate(..., histories=False)`): the metrics and flags of every path,
+    no daily history (arrays: regime x path).
+
+    `summary()`, `metrics`, `probability()`, `paired_difference()` and `difference()` give what the
+    full `Result` of the same run gives; series, frames by day and `to_dict` need `histories=True`.
+    """
+
+    model_version: str
+    scenario: Scenario
+    regimes: tuple[PolicyRegime, ...]
+    seed: int
+    paths: int
+    days: int
+    shock_scale: float
+    dates: pd.DatetimeIndex
+    metrics: dict[str, np.ndarray]  # (R, P)
+    sales_by_book_usd_bn: dict[str, np.ndarray]  # (R, P)
+    dysfunctional: np.ndarray  # (R, P) bool: at least one dysfunctional day
+    broken: np.ndarray  # (R, P) bool: the path breaks down on at least one day
+
+    @classmethod
+    def from_result(cls, result: Result) -> "SummaryResult":
+        """The summary-only view of a full result (drops the histories)."""
+        return cls(
+            model_version=result.model_version,
+            scenario=result.scenario,
+            regimes=result.regimes,
+            seed=result.seed,
+            paths=result.paths,
+            days=result.days,
+            shock_scale=result.shock_scale,
+            dates=result.dates,
+            metrics=result.metrics,
+            sales_by_book_usd_bn=result.sales_by_book_usd_bn,
+            dysfunctional=result.dysfunction.any(axis=-1),
+            broken=result.broken,
+        )
+
+    def indicator(self, name: str) -> np.ndarray:
+        """(R, P) bool of a probability-type outcome: dysfunction, breakdown or an exceedance."""
+        if name == "dysfunction_probability_pct":
+            return self.dysfunctional
+        if name == "broken_market_probability_pct":
+            return self.broken
+        spec = EXCEEDANCES[name]
+        values = self.metrics[spec.metric]
+        return values > spec.threshold if spec.above else values < spec.threshold
