@@ -8,32 +8,49 @@ the regime axis, so changing one lever re-runs one regime. The scenario is keyed
 JSON (`Scenario.model_dump_json()`), so an edited scenario re-runs and an identical one (by name or
 as an object, edited back to the shipped values) hits the cache.
 
-Results are held with `st.cache_resource` (shared, read-only, never mutated) rather than
-`st.cache_data`: a 10,000-path result is a few hundred MB of arrays, and `cache_data` would pickle
-and copy it on every rerun.
+Results are held in one `engine.bytecache.ByteLRU` shared by every session (read-only, never
+mutated; `st.cache_data` would pickle and copy a few hundred MB per rerun): bounded in bytes, not in
+entries, because a 10,000-path result is a hundred times a 500-path one, and a session may hold at
+most half of it, so one user's heavy runs cannot push out everyone else's.
 """
 
 import dataclasses
 import json
+import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from engine import Result, Scenario, load_scenario, simulate
+from engine.bytecache import ByteLRU
 from policy import PolicyRegime
 
 LONG_RUN_PATHS = 2_000
+# The results cache's budget (MB; TMPE_RESULT_CACHE_MB overrides it) and one session's share of it.
+RESULT_CACHE_MB = int(os.environ.get("TMPE_RESULT_CACHE_MB", "1500"))
+SESSION_SHARE = 0.5
+RESULTS = ByteLRU(RESULT_CACHE_MB * 1_000_000, owner_share=SESSION_SHARE)
+
+Key = tuple[str, str, int, int, float, str]
 
 
-@st.cache_resource(max_entries=24, ttl=3600, show_spinner=False)
+def _session() -> str | None:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else None
+
+
 def _run_one(
     scenario_json: str, regime_json: str, paths: int, seed: int, shock_scale: float, assumptions_json: str
 ) -> Result:
-    regime = PolicyRegime.model_validate_json(regime_json)
-    assumptions = json.loads(assumptions_json)
-    scenario = Scenario.model_validate_json(scenario_json)
-    return simulate(scenario, [regime], paths=paths, seed=seed, shock_scale=shock_scale, assumptions=assumptions)
+    def run() -> Result:
+        regime = PolicyRegime.model_validate_json(regime_json)
+        scenario = Scenario.model_validate_json(scenario_json)
+        return simulate(scenario, [regime], paths=paths, seed=seed, shock_scale=shock_scale,
+                        assumptions=json.loads(assumptions_json))
+
+    key = ("one", scenario_json, regime_json, paths, seed, shock_scale, assumptions_json)
+    return RESULTS.get_or_compute(key, run, owner=_session())
 
 
 def stack_results(parts: Sequence[Result]) -> Result:
@@ -56,18 +73,21 @@ def stack_results(parts: Sequence[Result]) -> Result:
     return dataclasses.replace(first, **fields)
 
 
-@st.cache_resource(max_entries=6, ttl=3600, show_spinner=False)
-def _stacked(keys: tuple[tuple[str, str, int, int, float, str], ...]) -> Result:
-    return stack_results([_run_one(*k) for k in keys])
+def _stacked(keys: tuple[Key, ...]) -> Result:
+    return RESULTS.get_or_compute(("stacked", keys), lambda: stack_results([_run_one(*k) for k in keys]),
+                                  owner=_session())
 
 
-@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
-def _run_all(keys: tuple[tuple[str, str, int, int, float, str], ...]) -> Result:
+def _run_all(keys: tuple[Key, ...]) -> Result:
     """Short runs: all regimes in one engine call (one set of draws, cheaper than one call each)."""
     scenario_json, _, paths, seed, shock_scale, assumptions_json = keys[0]
-    regimes = [PolicyRegime.model_validate_json(k[1]) for k in keys]
-    return simulate(Scenario.model_validate_json(scenario_json), regimes, paths=paths, seed=seed, shock_scale=shock_scale,
-                    assumptions=json.loads(assumptions_json))
+
+    def run() -> Result:
+        regimes = [PolicyRegime.model_validate_json(k[1]) for k in keys]
+        return simulate(Scenario.model_validate_json(scenario_json), regimes, paths=paths, seed=seed,
+                        shock_scale=shock_scale, assumptions=json.loads(assumptions_json))
+
+    return RESULTS.get_or_compute(("all", keys), run, owner=_session())
 
 
 def run_view(
