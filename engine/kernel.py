@@ -268,6 +268,7 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
         log_ratio = np.empty(2)
         bilateral = np.empty(2)
         margin_vol = np.empty(2)
+        vol_ratio = np.empty(2)
         # each path's daily sales, margin calls and Fed purchases, summed in numpy's order at the end
         sales_row = np.empty(t_len)
         margin_row = np.empty(t_len)
@@ -296,6 +297,10 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
             basis = 0.0
             fed_prev = 0.0
             history[0] = 0.0
+            # 1 - the reference utilization of the depth equation, before and after relief: fixed
+            # per path, so computed once here rather than every day (the same operations).
+            free_before = 1.0 - odds_before[0, r, p] / (1.0 + odds_before[0, r, p])
+            free_after = 1.0 - odds_after[0, r, p] / (1.0 + odds_after[0, r, p])
             inventory_day = inventory[0] + inventory[1] - inventory0_total[r, p]
             if store:
                 out_dislocation[r, p, 0] = 0.0
@@ -338,6 +343,7 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
                 base = bilateral_base + bilateral_funding * f_funds
                 for j in range(2):
                     ratio = max(risk_vol[j] / sigma0[j], 1e-9)
+                    vol_ratio[j] = ratio  # capacities use the same clamped ratio later in the day
                     log_ratio[j] = math.log(ratio)
                     bilateral[j] = base + bilateral_vol[p] * max(ratio - 1.0, 0.0)
                     margin_vol[j] = lookback[j] + (1.0 - ccp_damping[r]) * max(risk_vol[j] - lookback[j], 0.0)
@@ -409,8 +415,7 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
                     layoff[j] = layoff_rate[p] * max(inventory[j] - inventory0[j, r, p], 0.0)
                     absorbed[j] = absorbed[j] + gross[j] - layoff[j]
                     odds_ref[j] = odds_after[j, r, p] if after else odds_before[j, r, p]
-                    risk_ratio = risk_vol[j] / sigma0[j]
-                    capacity[j] = capacity_base[j, r, p] * (w * (1.0 + gain) + (1.0 - w) / max(risk_ratio, 1e-9)) * drag
+                    capacity[j] = capacity_base[j, r, p] * (w * (1.0 + gain) + (1.0 - w) / vol_ratio[j]) * drag
                 # Fed purchases (engine/channels/fed.py)
                 fed = fed_schedule[r, t]
                 if fed_rule_on[r] > 0.0:
@@ -491,9 +496,8 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
                     risk_vol[j] = math.sqrt(risk_var[j])
                 history[t] = disl[0]
                 inventory_day = inventory[0] + inventory[1] - inventory0_total[r, p]
-                u_ref = odds_ref[0] / (1.0 + odds_ref[0])
                 log_depth = depth_vol_elasticity * math.log(sigma0[0] / sigma[0]) + depth_util_exponent * math.log(
-                    (1.0 - util[0]) / (1.0 - u_ref)
+                    (1.0 - util[0]) / (free_after if after else free_before)
                 )
                 depth = max(depth0 * math.exp(log_depth), depth_floor)
                 if store:
