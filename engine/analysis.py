@@ -507,10 +507,11 @@ def amplification(scenario: ScenarioLike, regime: RegimeLike, *, paths: int = 50
       3. + margin spiral: the regime's own margin settings and the calibrated margin elasticities
          (volatility feedback still at its low end).
       4. + volatility feedback at its calibrated value: the regime as it runs, the full outcome.
-    Each row gives the step's level (median over paths) and its increment over the previous step
-    (p5/p50/p95/mean of the per-path difference); a last row per metric gives the whole
-    amplification (full outcome - shock itself). Increments sum to it path by path (so do their
-    means; their medians need not).
+    Each row gives the step's level (median over paths), its increment over the previous step
+    (p5/p50/p95/mean of the per-path difference; step 0's over the state before the shock: no yield
+    change, calm depth, no sales) and `share_of_change_pct`, its mean increment as a share of the
+    mean full change from before the shock. A last row per metric gives the whole amplification (full
+    outcome - shock itself), which steps 1-4 sum to path by path (so do their means; medians need not).
 
     What cannot be switched off without changing engine code, and is therefore not separated: RV
     deleveraging from dealer constraints (funds sell into dealers' capacity; no input removes
@@ -543,23 +544,35 @@ def amplification(scenario: ScenarioLike, regime: RegimeLike, *, paths: int = 50
          once(sc, reg, vol_low)),
         ("volatility feedback", "the regime as it runs (calibrated values)", full),
     ]
+    calm_depth = full.series["market_depth_usd_mn"][0, :, 0]
+    zeros = np.zeros(run.paths)
+    # Before the shock: no yield change, calm depth, no sales. The shock itself moves only the yield.
+    before = {"peak_10y_yield_change_bp": zeros, "trough_market_depth_usd_mn": calm_depth, "forced_sales_usd_bn": zeros}
     shock = {
         "peak_10y_yield_change_bp": full.series["fundamental_10y_change_bp"][0].max(axis=-1),
-        "trough_market_depth_usd_mn": full.series["market_depth_usd_mn"][0, :, 0],
-        "forced_sales_usd_bn": np.zeros(run.paths),
+        "trough_market_depth_usd_mn": calm_depth,
+        "forced_sales_usd_bn": zeros,
     }
     rows = []
     for metric in AMPLIFICATION_METRICS:
         unit = METRICS[metric].unit
-        previous = shock[metric]
+        change = float((per_path(full, metric, 0) - before[metric]).mean())
+
+        def share(increment: np.ndarray, change: float = change) -> float:
+            return 100.0 * float(increment.mean()) / change + 0.0 if change else math.nan  # + 0.0: no -0
+
+        previous = before[metric]
         for k, (label, switches, res) in enumerate(steps):
             values = shock[metric] if res is None else per_path(res, metric, 0)
+            increment = values - previous
             rows.append({"metric": metric, "unit": unit, "step": k, "component": label, "switches": switches,
-                         "level_p50": float(np.median(values))} | _bands(values - previous, "increment_"))
+                         "level_p50": float(np.median(values))} | _bands(increment, "increment_")
+                        | {"share_of_change_pct": share(increment)})
             previous = values
+        amplified = previous - shock[metric]
         rows.append({"metric": metric, "unit": unit, "step": len(steps), "component": "amplification total",
                      "switches": "full outcome - shock itself", "level_p50": float(np.median(previous))}
-                    | _bands(previous - shock[metric], "increment_"))
+                    | _bands(amplified, "increment_") | {"share_of_change_pct": share(amplified)})
     out = pd.DataFrame(rows)
     out.insert(0, "regime", reg.name)
     return out

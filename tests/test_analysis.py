@@ -191,8 +191,10 @@ def test_amplification_waterfall_adds_up_from_the_fundamental_path():
     for metric, group in amp.groupby("metric"):
         steps = group[group["component"] != "amplification total"].sort_values("step")
         total = group[group["component"] == "amplification total"].iloc[0]
-        assert steps["increment_mean"].sum() == pytest.approx(total["increment_mean"], abs=1e-9)
+        assert steps["increment_mean"].iloc[1:].sum() == pytest.approx(total["increment_mean"], abs=1e-9)
         assert total["level_p50"] == pytest.approx(float(np.median(full.metrics[metric][0])))
+        # Shares of the full change from before the shock add up to 100%.
+        assert steps["share_of_change_pct"].sum() == pytest.approx(100.0, abs=1e-6)
     peak = amp[(amp["metric"] == PEAK) & (amp["step"] == 0)].iloc[0]
     assert peak["level_p50"] == pytest.approx(float(np.median(full.series["fundamental_10y_change_bp"][0].max(axis=-1))))
     sales = amp[(amp["metric"] == "forced_sales_usd_bn") & (amp["step"] == 0)].iloc[0]
