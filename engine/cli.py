@@ -280,6 +280,8 @@ def _sweep(args: argparse.Namespace) -> str:
     from engine.sweep import DEFAULT_BATCH_REGIMES, Stopwatch, run_study
     from engine.version import MODEL_VERSION
 
+    if args.scheduler is not None and args.backend != "dask":
+        raise InputError("--scheduler: only with --backend dask; allowed: leave it out, or add --backend dask")
     study = load_study(args.study)
     out = _writable_out(args.out) if args.out else None
     clock = Stopwatch()

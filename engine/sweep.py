@@ -148,6 +148,8 @@ def run_study(
         raise InputError(f"batch_regimes: {size!r}; allowed: a whole number of at least 1")
     if backend not in ("local", "dask"):
         raise InputError(f"backend: {backend!r}; allowed: local or dask")
+    if scheduler is not None and backend != "dask":
+        raise InputError("scheduler: only with backend dask; allowed: leave it out for local")
     points = study_points(study)
     groups = _groups(study, points)
     base = get_preset(study.base)
@@ -190,8 +192,9 @@ def _run_dask(
         # Threads in this process: starts in ~0.01 s. No host= here: the inproc transport rejects it.
         cluster = LocalCluster(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None)
     try:
-        client = Client(cluster) if cluster is not None else Client(scheduler)
-    except OSError as err:
+        # A wrong address fails in 10 s rather than distributed's default 30 s.
+        client = Client(cluster) if cluster is not None else Client(scheduler, timeout="10s")
+    except (OSError, ValueError, TimeoutError) as err:
         if cluster is not None:
             cluster.close()
         raise InputError(f"scheduler: cannot connect to {scheduler!r} ({err}); allowed: a reachable address") from None

@@ -179,3 +179,16 @@ def test_unwritable_out_is_refused_before_the_run(tmp_path, capsys):
 def test_missing_study_file_exits_2(tmp_path, capsys):
     assert main(["sweep", str(tmp_path / "nope.toml")]) == 2
     assert "no such study file" in capsys.readouterr().err
+
+
+def test_scheduler_needs_the_dask_backend(tmp_path, capsys):
+    assert main(["sweep", str(_write(tmp_path, GOOD)), "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert capsys.readouterr().err.startswith("error: --scheduler: only with --backend dask")
+
+
+def test_unreachable_scheduler_is_an_input_error(tmp_path, capsys):
+    start = time.perf_counter()
+    code = main(["sweep", str(_write(tmp_path, GOOD)), "--backend", "dask", "--scheduler", "tcp://127.0.0.1:9"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: scheduler: cannot connect"), err
+    assert time.perf_counter() - start < 30
