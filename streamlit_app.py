@@ -27,6 +27,7 @@ def main() -> None:
     )
     pages = [
         st.Page("app_pages/compare.py", title="Compare regimes", url_path="compare", default=True),
+        st.Page("app_pages/analysis.py", title="Policy analysis", url_path="analysis"),
         st.Page("app_pages/methodology.py", title="Methodology", url_path="methodology"),
     ]
     st.navigation(pages, position="top").run()

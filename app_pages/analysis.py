@@ -1,0 +1,5 @@
+"""Page: policy analysis (see ui/analysis.py)."""
+
+from ui import analysis
+
+analysis.page()
