@@ -1,0 +1,205 @@
+"""AppTest of the policy-analysis page (ui/analysis.py): every view runs on its Run button with small
+inputs (60 paths, a 3 x 3 map), shows the engine's numbers (the same engine call is made here and
+formatted with briefing.numbers), offers a CSV, and raises nothing; a bad link value gets a message
+naming its field; the progress callback stops a run on Cancel; the comparison link decodes."""
+
+import tomllib
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from briefing.numbers import delta_unit, fmt_value
+from engine import METRICS, MODEL_VERSION, assumption_bounds, scenario_names, simulate
+from engine import analysis as an
+from engine.study import parse_study
+from engine.sweep import STAT_COLUMNS, run_base, run_study
+from policy import get_preset
+from policy.query import decode_view
+from ui import analysis as page
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+PATHS = 60
+SC = "march_2020"
+METRIC = "peak_10y_yield_change_bp"
+X, Y = page.MAP_X, page.MAP_Y
+
+
+@pytest.fixture(scope="module")
+def at() -> AppTest:
+    page.RESULTS.clear()
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    app.switch_page("app_pages/analysis.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def _open(at: AppTest, view: str) -> None:
+    at.selectbox(key=page.K_VIEW).set_value(view).run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _run(at: AppTest, view: str, paths_key: str | None = None, **values) -> pd.DataFrame:
+    """Set the form's widgets (by key) and press Run; returns the table shown."""
+    at.number_input(key=paths_key or f"an.w.{view}.paths").set_value(PATHS)
+    for key, value in values.items():
+        widget = next(w for w in (*at.number_input, *at.selectbox, *at.checkbox, *at.multiselect) if w.key == key)
+        widget.set_value(value)
+    next(b for b in at.button if b.label == "Run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    labels = [d.proto.label for d in at.get("download_button")]
+    assert "Download the table (CSV)" in labels
+    assert at.get("vega_lite_chart"), "no chart"
+    return at.dataframe[0].value
+
+
+def test_tornado(at):
+    _open(at, "tornado")
+    table = _run(at, "tornado", **{"an.w.tornado.assumptions": False})
+    engine = an.tornado(SC, "all_guardrails", METRIC, assumptions=[], paths=PATHS, seed=0)
+    unit = delta_unit(METRICS[METRIC].unit)
+    assert list(table["Effect at the high end"]) == [fmt_value(v, unit, signed=True) for v in engine["high_effect"]]
+    assert list(table["Rank"]) == list(engine["rank"])
+    assert "an.view=tornado" in at.get("code")[0].proto.code_text
+
+
+def test_tornado_in_chunks_equals_one_engine_call():
+    inputs = {"scenario": "repo_spike_2019", "base": "status_quo", "metric": METRIC, "paths": 20, "seed": 1,
+              "assumptions": True}
+    mine = page.tornado_run(inputs, lambda done, total: None)
+    engine = an.tornado("repo_spike_2019", "status_quo", METRIC, paths=20, seed=1)
+    pd.testing.assert_frame_equal(mine, engine, check_dtype=False)
+
+
+def test_attribution(at):
+    _open(at, "attribution")
+    table = _run(at, "attribution")
+    engine = an.attribution(SC, "all_guardrails", "status_quo", metric=METRIC, paths=PATHS, seed=0)
+    unit = delta_unit(METRICS[METRIC].unit)
+    assert list(table["Shapley value (mean)"]) == [fmt_value(v, unit, signed=True) for v in engine["shapley_mean"]]
+
+
+def test_amplification(at):
+    _open(at, "amplification")
+    table = _run(at, "amplification")
+    engine = an.amplification(SC, "all_guardrails", paths=PATHS, seed=0)
+    sub = engine[engine["metric"] == METRIC]
+    assert list(table["Level (median)"]) == [fmt_value(v, "bp") for v in sub["level_p50"]]
+
+
+def test_robustness(at):
+    _open(at, "robustness")
+    table = _run(at, "robustness", **{"an.w.rob.samples": 2})
+    engine = an.robustness(SC, "all_guardrails", "status_quo", METRIC, samples=2, paths=PATHS, seed=0)
+    assert table["Value"].iloc[0] == fmt_value(engine["base_difference"], "bp", signed=True)
+
+
+def test_expected_cost(at):
+    _open(at, "expected_cost")
+    table = _run(at, "expected_cost", **{"an.w.cost.f": 0.1, "an.w.cost.loss": 100.0})
+    names = ["status_quo", "clearing_rule", "all_guardrails"]
+    result = simulate(SC, [get_preset(n) for n in names], paths=PATHS, seed=0)
+    engine = an.expected_cost(result, episode_probability_per_year=0.1, loss_per_episode_usd_bn=100.0)
+    assert list(table["Expected total cost ($bn/yr)"]) == [
+        fmt_value(v, "$bn/yr") for v in engine["expected_total_cost_usd_bn_per_year"]]
+
+
+def test_stress_grid(at):
+    _open(at, "stress_grid")
+    table = _run(at, "stress_grid")
+    engine = an.stress_test_grid("all_guardrails", paths=PATHS, seed=0)
+    assert list(table["Difference (median)"]) == [
+        fmt_value(v, delta_unit(u), signed=True) for v, u in zip(engine["diff_p50"], engine["unit"], strict=True)]
+    assert set(table["Scenario"]) == set(scenario_names())
+
+
+def _study():
+    return parse_study({
+        "name": "policy_map_app", "scenarios": [SC], "paths": PATHS, "seed": 0, "base": "all_guardrails",
+        "design": "grid", "factors": [{"name": X, "low": 5.0, "high": 43.0, "levels": 3},
+                                      {"name": Y, "low": 0.0, "high": 4.75, "levels": 3}],
+    })
+
+
+def test_policy_map(at):
+    _open(at, "map")
+    levels = {f"an.w.map.{X}.levels": 3, f"an.w.map.{Y}.levels": 3}
+    table = _run(at, "map", **levels)
+    frame = run_study(_study())
+    rows = frame[(frame["metric"] == METRIC) & (frame["point"] >= 0)]
+    assert len(table) == 9
+    assert sorted(table[f"{METRICS[METRIC].label}, median"]) == sorted(fmt_value(v, "bp") for v in rows["p50"])
+    assert "Download the study (TOML)" in [d.proto.label for d in at.get("download_button")]
+    # The TOML download is a study that reads back as the one run.
+    assert parse_study(tomllib.loads(page.study_toml(_study()))) == _study()
+    assert at.get("link_button"), "no Open-in-the-comparison link"
+
+
+def test_frontier(at):
+    _open(at, "frontier")
+    levels = {f"an.w.map.{X}.levels": 3, f"an.w.map.{Y}.levels": 3}
+    table = _run(at, "frontier", "an.w.map.paths", **levels)  # the two-lever study form is the map's
+    study = _study()
+    frame = run_study(study)
+    rows = [frame[["scenario", "point", "regime", "metric", "p50"]]]
+    p50 = STAT_COLUMNS.index("p50")
+    for name in ("status_quo", "clearing_rule"):
+        stats = run_base(page.resolve_scenario(SC), get_preset(name), paths=PATHS, seed=0, shock_scale=1.0,
+                         assumptions={}, metrics=tuple(study.metrics))["stats"]
+        rows.append(pd.DataFrame([{"scenario": SC, "point": -2, "regime": name, "metric": m,
+                                   "p50": float(stats[j, p50])} for j, m in enumerate(study.metrics)]))
+    engine = an.frontier(pd.concat(rows, ignore_index=True))
+    assert list(table["Regime"]) == list(engine["regime"])
+    assert list(table["Pareto-efficient"]) == ["yes" if e else "no" for e in engine["efficient"]]
+    assert list(table["Peak 10y yield change (bp)"]) == [fmt_value(v, "bp") for v in engine[METRIC]]
+
+
+def test_bad_link_values_name_the_field():
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params.update({"an.metric": "bogus", "an.regimes": "status_quo,nope", "an.view": "attribution"})
+    app.switch_page("app_pages/analysis.py").run()  # the link opens the analysis page itself
+    assert not app.exception, [e.value for e in app.exception]
+    texts = " ".join(t.value for t in app.text)
+    assert "an.metric: 'bogus' unknown" in texts
+    assert "an.regimes: 'nope' is not a preset" in texts
+    assert app.selectbox(key=page.K_VIEW).value == "attribution"  # the good values were used
+
+
+def test_read_link_and_link_params_round_trip():
+    params = page.link_params("robustness", SC, METRIC, ["all_guardrails", "status_quo"])
+    got, messages = page.read_link(params)
+    assert messages == []
+    assert got == {"view": "robustness", "scenario": SC, "metric": METRIC, "regimes": ["all_guardrails", "status_quo"]}
+    _, messages = page.read_link({"an.view": "x", "an.scenario": "y"})
+    assert [m.split(":")[0] for m in messages] == ["an.view", "an.scenario"]
+
+
+def test_progress_stops_on_cancel():
+    class Bar:
+        def __init__(self) -> None:
+            self.calls: list[float] = []
+
+        def progress(self, value, text=""):
+            self.calls.append(value)
+
+    bar = Bar()
+    page.progress_fn(bar, lambda: False, "x")(1, 4)
+    assert bar.calls == [0.25]
+    with pytest.raises(page.RunCancelledError):
+        page.progress_fn(bar, lambda: True, "x")(2, 4)
+
+
+def test_compare_link_decodes_to_the_point():
+    url = page.compare_link(SC, "all_guardrails", {X: 10.0, Y: 2.5}, paths=PATHS, seed=3, name="map_p0004")
+    parts = urlsplit(url)
+    assert parts.path.endswith("/compare")
+    view, messages = decode_view(dict(parse_qsl(parts.query)), scenarios=scenario_names(),
+                                 assumption_ranges=assumption_bounds, model_version=MODEL_VERSION)
+    assert messages == []
+    assert [r.preset for r in view.regimes] == ["all_guardrails", "all_guardrails"]
+    assert view.regimes[1].changes == {X: 10.0, Y: 2.5}
+    assert (view.paths, view.seed) == (PATHS, 3)
