@@ -192,3 +192,10 @@ def test_unreachable_scheduler_is_an_input_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: scheduler: cannot connect"), err
     assert time.perf_counter() - start < 30
+
+
+def test_sweep_table_names_the_run(tmp_path, capsys):
+    assert main(["sweep", str(_write(tmp_path, GOOD))]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("study cli | 2 points | 30 paths | seed 0 | base all_guardrails | local")
+    assert "clearing.haircut_floor_pct" in out and "diff_p50" in out
