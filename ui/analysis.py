@@ -278,7 +278,11 @@ def _table(frame: pd.DataFrame, raw: pd.DataFrame, stem: str, key: str) -> None:
 
 
 def _chart(chart) -> None:
-    st.vega_lite_chart(chart.to_dict(validate=False), width="content")
+    spec = chart.to_dict(validate=False)
+    # Natural size (as in the PNG export): Streamlit's default for a layered chart is autosize "fit",
+    # which squeezes axes, labels and legend into the plot width and collapses the plot.
+    spec["autosize"] = {"type": "pad", "contains": "padding"}
+    st.vega_lite_chart(spec, width="content")
 
 
 def _share(view: str, scenario: str | None, metric: str | None, regimes: Sequence[str]) -> None:
@@ -372,7 +376,9 @@ def _study_inputs(view: str) -> tuple[Study | None, bool]:
     else:
         with st.form(f"{P}f.{view}.study"):
             if mode == "A shipped study":
-                name = st.selectbox("Study file", shipped_studies(), key=f"{P}w.{view}.file")
+                files = shipped_studies()
+                name = st.selectbox("Study file", files, key=f"{P}w.{view}.file",
+                                    index=files.index("policy_map.toml") if "policy_map.toml" in files else 0)
                 upload = None
             else:
                 name = None
@@ -438,6 +444,10 @@ def view_map() -> None:
         return
     frame = _study_run(study, pressed)
     if frame is None:
+        return
+    if study.design != "grid":
+        st.error(f"design: the map needs a grid study, this one is {study.design}; allowed: design = \"grid\" "
+                 "(the frontier view reads any design)")
         return
     numeric = [f.name for f in study.factors if factor_kind(study, f) == "assumption"
                or any(s.path == f.name for s in numeric_levers())]
