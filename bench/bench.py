@@ -14,18 +14,25 @@ subprocess per case (VmHWM in /proc/self/status), reported as the peak and as th
 process after its warm-up. --engine-root imports `engine` from another tree (e.g. an export of an
 older commit, for before/after in one session); --full-map adds the full-Result map (slow, GBs).
 With --write --fast the table replaces the fast-engine block of bench/README.md.
+--compare-with DIR times DIR's engine (imported as `engine_before`) against this one, the cases
+interleaved in one process: before/after ratios that share the machine's load.
 """
 
 import argparse
+import importlib
 import inspect
 import json
 import os
 import platform
+import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 if "--engine-root" in sys.argv:  # before `import engine`: the tree to measure
@@ -77,29 +84,73 @@ def summary_supported() -> bool:
     return "histories" in inspect.signature(engine.simulate).parameters
 
 
-def fast_run(case: str, seed: int) -> None:
+def fast_run(case: str, seed: int, eng: ModuleType = engine) -> None:
     """One run of a fast-engine case: `five-full`, `five-summary`, `map-full`, `map-summary-B` (B per call)."""
     kind, mode, *batch = case.split("-")
     regimes, paths = (FIVE, FAST_PATHS) if kind == "five" else (policy_map(), MAP_PATHS)
     kw = {"histories": False} if mode == "summary" else {}
     size = int(batch[0]) if batch else len(regimes)
     for start in range(0, len(regimes), size):
-        engine.simulate(SCENARIO, regimes[start:start + size], paths=paths, days=FAST_DAYS, seed=seed, **kw)
+        eng.simulate(SCENARIO, regimes[start:start + size], paths=paths, days=FAST_DAYS, seed=seed, **kw)
 
 
-def fast_timed(cases: list[str], repeats: int) -> dict[str, list[float]]:
+def load_before(tree: Path) -> ModuleType:
+    """Another tree's engine as the package `engine_before` (its imports rewritten), next to this one."""
+    dest = Path(tempfile.mkdtemp(prefix="bench-before-"))
+    shutil.copytree(tree / "engine", dest / "engine_before", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(tree / "scenarios", dest / "scenarios")  # found next to the package
+    for path in (dest / "engine_before").rglob("*.py"):
+        path.write_text(re.sub(r"\b(from|import) engine\b", r"\1 engine_before", path.read_text()))
+    sys.path.insert(0, str(dest))
+    return importlib.import_module("engine_before")
+
+
+def compare_main(tree: Path, repeats: int) -> None:
+    """Interleaved before/after: each round runs every case once, old and new engine alternating."""
+    before = load_before(tree)
+    cases = [
+        ("before", "five-full", before), ("after", "five-full", engine), ("after", "five-summary", engine),
+        ("before", "map-full", before), ("after", "map-summary", engine), ("after", "map-summary-50", engine),
+    ]
+    policy_map()
+    for _, case, eng in cases:
+        fast_run(case, 0, eng)  # warm-up (the before engine compiles its kernel here)
+    times: dict[tuple[str, str], list[float]] = {(w, c): [] for w, c, _ in cases}
+    cpu: dict[tuple[str, str], list[float]] = {(w, c): [] for w, c, _ in cases}
+    for i in range(repeats):
+        for which, case, eng in cases:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fast_run(case, i, eng)
+            times[which, case].append(time.perf_counter() - start)
+            cpu[which, case].append(time.process_time() - start_cpu)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f"before: {tree}; medians of {repeats} interleaved rounds; load average "
+          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print("| engine | case | wall median (s) | wall min (s) | wall max (s) | CPU median (s, both threads) |")
+    for (which, case), t in times.items():
+        print(f"| {which} | {case} | {med[which, case]:.3f} | {min(t):.3f} | {max(t):.3f} | "
+              f"{statistics.median(cpu[which, case]):.3f} |")
+    print(f"5 x 10k: summary-only / before full = {med['after', 'five-summary'] / med['before', 'five-full']:.2f}, "
+          f"full after / before = {med['after', 'five-full'] / med['before', 'five-full']:.2f}")
+    print(f"map: one summary call / before full = {med['after', 'map-summary'] / med['before', 'map-full']:.2f}, "
+          f"batches of 50 / before = {med['after', 'map-summary-50'] / med['before', 'map-full']:.2f}")
+
+
+def fast_timed(cases: list[str], repeats: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """Run times per case, the cases interleaved (one run of each per round) so that a shared
     machine's load falls on all of them alike and their ratios are fair."""
     policy_map()  # building the regimes is the sweep's work, not the model's
     for case in cases:
         fast_run(case, 0)  # warm-up
     times: dict[str, list[float]] = {case: [] for case in cases}
+    cpu: dict[str, list[float]] = {case: [] for case in cases}  # process CPU time, all threads
     for i in range(repeats):
         for case in cases:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             fast_run(case, i)
             times[case].append(time.perf_counter() - start)
-    return times
+            cpu[case].append(time.process_time() - start_cpu)
+    return times, cpu
 
 
 def _status_mb(field: str) -> float:
@@ -147,13 +198,13 @@ def fast_main(repeats: int, write: bool, full_map: bool) -> None:
             ("map-summary-25", "400 x 500 x 40, histories=False, 16 calls of 25 regimes"),
         ]
     rows = []
-    timings = fast_timed([case for case, _ in cases], repeats)
+    timings, cpu_times = fast_timed([case for case, _ in cases], repeats)
     for case, label in cases:
         t = timings[case]
         peak, rise = fast_memory(case)
-        med = statistics.median(t)
-        rows.append((label, med, min(t), max(t), peak, rise))
-        print(f"{label:<62} median {med:7.3f} s (min {min(t):.3f}, max {max(t):.3f})  "
+        med, cpu = statistics.median(t), statistics.median(cpu_times[case])
+        rows.append((label, med, min(t), max(t), cpu, peak, rise))
+        print(f"{label:<62} median {med:7.3f} s (min {min(t):.3f}, max {max(t):.3f}, CPU {cpu:.3f})  "
               f"peak {peak:7.0f} MB, rise {rise:7.0f} MB", flush=True)
     lines = [
         FAST_BEGIN,
@@ -167,10 +218,10 @@ def fast_main(repeats: int, write: bool, full_map: bool) -> None:
         "the kernel with a small run, then runs the case once; 'rise' is that peak minus the same process's "
         "max RSS before the case (the model's own memory; the import alone is the rest).",
         "",
-        "| case | median (s) | min (s) | max (s) | peak RSS (MB) | rise (MB) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-        *(f"| {label} | {med:.3f} | {lo:.3f} | {hi:.3f} | {peak:.0f} | {rise:.0f} |"
-          for label, med, lo, hi, peak, rise in rows),
+        "| case | median (s) | min (s) | max (s) | CPU median (s) | peak RSS (MB) | rise (MB) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *(f"| {label} | {med:.3f} | {lo:.3f} | {hi:.3f} | {cpu:.3f} | {peak:.0f} | {rise:.0f} |"
+          for label, med, lo, hi, cpu, peak, rise in rows),
         "",
         f"Targets: 5 x 10k x 40 under {FAST_TARGET_S} s and {FAST_TARGET_MB:.0f} MB; the 400 x 500 map under "
         f"{MAP_TARGET_S} s.",
@@ -194,8 +245,12 @@ def main() -> None:
     parser.add_argument("--fast", action="store_true", help="the fast-engine targets of issue 9")
     parser.add_argument("--full-map", action="store_true", help="with --fast: also the full-Result policy map")
     parser.add_argument("--engine-root", help="import engine from this tree (before/after comparisons)")
+    parser.add_argument("--compare-with", help="interleave this tree's engine (before) with this one (after)")
     args = parser.parse_args()
     repeats = max(args.repeats, 7)
+    if args.compare_with:
+        compare_main(Path(args.compare_with).resolve(), repeats)
+        return
     if args.fast:
         fast_main(repeats, args.write, args.full_map)
         return
