@@ -221,6 +221,13 @@ def _rule_on(regime, path: str) -> bool:
     return bool(regime_value(regime, switch))
 
 
+def _grid_ticks(values: pd.Series, most: int = 12) -> dict:
+    """Ticks at the grid's own values (every other one beyond `most`), so each label names a column."""
+    grid = sorted(float(v) for v in values.unique())
+    step = max(1, math.ceil(len(grid) / most))
+    return {"values": grid[::step], "grid": False, "format": ".6~g"}
+
+
 def policy_map_chart(
     frame: pd.DataFrame,
     x_factor: str,
@@ -263,9 +270,9 @@ def policy_map_chart(
     ]
     base = alt.Chart(cells)
     rects = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
-        x=alt.X("x0:Q", scale=x_scale, axis=_axis(factor_title(x_factor), tickCount=min(nx, 10))),
+        x=alt.X("x0:Q", scale=x_scale, axis=_axis(factor_title(x_factor), **_grid_ticks(cells["x"]))),
         x2="x1:Q",
-        y=alt.Y("y0:Q", scale=y_scale, axis=_axis(factor_title(y_factor), tickCount=min(ny, 10))),
+        y=alt.Y("y0:Q", scale=y_scale, axis=_axis(factor_title(y_factor), **_grid_ticks(cells["y"]))),
         y2="y1:Q",
         color=color,
         tooltip=tooltip,
