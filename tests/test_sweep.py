@@ -2,7 +2,9 @@
 and the `python -m engine sweep` contract (one-line errors, --out files)."""
 
 import json
+import sys
 import time
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -85,7 +87,11 @@ def test_dask_inproc_gives_the_local_frame(mixed):
     assert calls[-1] == (6, 6) and [c[0] for c in calls] == list(range(1, 7))  # 2 groups x ceil(9 / 4)
 
 
-def test_dask_worker_processes_give_the_local_frame():
+def test_dask_worker_processes_give_the_local_frame(monkeypatch):
+    # Spawned workers re-import sys.modules["__main__"]. An AppTest earlier in this pytest worker
+    # leaves its generated script there (it fails outside AppTest: NameError '__args'), so use a
+    # bare main module, as `python -m engine` (guarded) gives.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     study = _study(factors=[{"name": "clearing.haircut_floor_pct", "values": [0.0, 3.0]}],
                    scenarios=["march_2020", "foreign_selloff_2026"])
     start = time.perf_counter()
