@@ -689,8 +689,9 @@ def expected_cost_chart(frame: pd.DataFrame, *, source: str | None = None) -> al
     y = alt.Y("regime:N", sort=order, axis=_axis(None, labelLimit=200))
     height = max(100, 30 * len(order))
     cost = data[data["panel"] == "cost"]
-    color = alt.Color("part:N", scale=alt.Scale(domain=["calm interest cost", "expected stress loss"],
-                                                range=[BLUE, VERMILLION]), legend=_legend(None))
+    parts = [p for p in ("calm interest cost", "expected stress loss") if p in set(cost["part"])]
+    color = alt.Color("part:N", scale=alt.Scale(domain=parts, range=[BLUE, VERMILLION][:len(parts)]),
+                      legend=_legend(None))
     left = alt.Chart(cost).mark_bar(height={"band": 0.6}).encode(
         x=alt.X("value:Q", stack="zero", axis=_axis("Cost per year ($bn/yr)")), y=y, color=color,
         order=alt.Order("part:N"),

@@ -40,7 +40,7 @@ from engine.api import resolve_scenario
 from engine.bytecache import ByteLRU
 from engine.study import MAX_STUDY_FILE_BYTES, Study, factor_kind, load_study, parse_study
 from engine.sweep import STAT_COLUMNS, run_base, run_study
-from policy import get_preset, lever_specs, preset_names
+from policy import get_preset, lever_specs, preset_names, regime_value
 from policy.query import RegimeView, ViewState, encode_view
 
 VIEWS: dict[str, str] = {
@@ -500,7 +500,9 @@ def _open_point(cells: pd.DataFrame, study: Study, scenario: str, x: str, y: str
     def typed(path: str, v: Any) -> Any:
         return round(float(v)) if levers[path].type == "int" else float(v)
 
-    changes = {x: typed(x, row["x"]), y: typed(y, row["y"])}
+    base = get_preset(study.base)
+    # Only what differs from the base preset goes into the link (as the comparison writes its own links).
+    changes = {p: typed(p, row[a]) for p, a in ((x, "x"), (y, "y")) if typed(p, row[a]) != regime_value(base, p)}
     url = compare_link(scenario, study.base, changes, paths=study.paths, seed=study.seed, name=f"map_{row['regime']}")
     st.link_button("Open in the comparison", url, icon=":material/open_in_new:")
 
