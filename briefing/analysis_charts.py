@@ -447,16 +447,16 @@ def tornado_chart(tornado: pd.DataFrame, metric: str, *, top: int = 15, source: 
     base = alt.Chart(data)
     bars = base.mark_bar(height={"band": 0.4}).encode(
         x=alt.X("effect:Q", scale=alt.Scale(domain=_padded(data["effect"]), nice=False),
-                axis=_axis(plain(f"Change in {metric_label(metric)} vs the base (median; {unit})"))),
+                axis=_axis(plain(f"Change in {metric_label(metric)} vs the base (median; {unit})"), tickCount=6)),
         y=y, yOffset=alt.YOffset("end:N", sort=["low end", "high end"]), color=color,
         tooltip=[alt.Tooltip("row:N", title="Input"), alt.Tooltip("end:N", title="End"),
                  alt.Tooltip("setting:N", title="Setting"), alt.Tooltip("effect_text:N", title="Effect")],
     )
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color=GREY).encode(x="x:Q")
-    labels = base.mark_text(fontSize=SMALL_SIZE, color="#222222", dx=4, align="left").encode(
+    labels = base.mark_text(fontSize=SMALL_SIZE, color="#222222", dx=4, align="left", baseline="middle", dy=4).encode(
         x=alt.X("effect:Q"), y=y, yOffset=alt.YOffset("end:N", sort=["low end", "high end"]), text="bar_label:N",
     ).transform_filter("datum.effect >= 0")
-    labels_neg = base.mark_text(fontSize=SMALL_SIZE, color="#222222", dx=-4, align="right").encode(
+    labels_neg = base.mark_text(fontSize=SMALL_SIZE, color="#222222", dx=-4, align="right", baseline="middle", dy=4).encode(
         x=alt.X("effect:Q"), y=y, yOffset=alt.YOffset("end:N", sort=["low end", "high end"]), text="bar_label:N",
     ).transform_filter("datum.effect < 0")
     title = _title(
@@ -504,7 +504,7 @@ def attribution_chart(attribution: pd.DataFrame, *, source: str | None = None) -
                       legend=_legend(None))
     base = alt.Chart(data)
     x_title = plain(f"Contribution to {metric_label(metric)}, {regime} minus {baseline} (mean over paths; {unit})")
-    x = alt.X("mean:Q", scale=alt.Scale(domain=_padded(data["mean"], 0.18), nice=False), axis=_axis(x_title))
+    x = alt.X("mean:Q", scale=alt.Scale(domain=_padded(data["mean"], 0.18), nice=False), axis=_axis(x_title, tickCount=6))
     bars = base.mark_bar(height={"band": 0.4}).encode(
         x=x, y=y, yOffset=off, color=color,
         tooltip=[alt.Tooltip("component:N", title="Channel"), alt.Tooltip("measure:N", title="Measure"),
@@ -512,9 +512,9 @@ def attribution_chart(attribution: pd.DataFrame, *, source: str | None = None) -
                  alt.Tooltip("p95:Q", format=".2f", title="95th pct")],
     )
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color=GREY).encode(x="x:Q")
-    right = base.mark_text(fontSize=SMALL_SIZE, align="left", dx=4, color="#222222").encode(
+    right = base.mark_text(fontSize=SMALL_SIZE, align="left", dx=4, color="#222222", baseline="middle", dy=4).encode(
         x="mean:Q", y=y, yOffset=off, text="text:N").transform_filter("datum.mean >= 0")
-    left = base.mark_text(fontSize=SMALL_SIZE, align="right", dx=-4, color="#222222").encode(
+    left = base.mark_text(fontSize=SMALL_SIZE, align="right", dx=-4, color="#222222", baseline="middle", dy=4).encode(
         x="mean:Q", y=y, yOffset=off, text="text:N").transform_filter("datum.mean < 0")
     height = max(140, 40 * len(order))
     title = _title(

@@ -676,7 +676,8 @@ def view_attribution() -> None:
     unit = delta_unit(METRICS[metric].unit)
     table = pd.DataFrame({
         "Channel": frame["component"],
-        "Levers switched": frame["parts"],
+        "Levers switched": ["; ".join(charts.factor_label(x) for x in parts.split(", ")) if kind == "channel" else parts
+                            for parts, kind in zip(frame["parts"], frame["kind"], strict=True)],
         "Shapley value (mean)": [fmt_value(v, unit, signed=True) for v in frame["shapley_mean"]],
         "Shapley 5th-95th pct": [f"{fmt_number(a, signed=True)} to {fmt_value(b, unit, signed=True)}"
                                  for a, b in zip(frame["shapley_p5"], frame["shapley_p95"], strict=True)],
