@@ -198,7 +198,14 @@ def _template(key: str, bare: bool, _build: Callable, _frame: pd.DataFrame) -> t
         spec.pop("title", None)
     # No ARIA attributes on every mark: the SVG redraw of a lever move is then markedly lighter.
     spec.setdefault("config", {})["aria"] = False
-    return spec, charts.main_dataset_name(spec, _frame)
+    return _sized(spec), charts.main_dataset_name(spec, _frame)
+
+
+def _sized(spec: dict) -> dict:
+    """Charts at their built size: Streamlit gives layered charts `autosize: fit`, which squeezes a
+    plot with a label column (the trade-off chart) into its own width."""
+    spec["autosize"] = {"type": "pad", "contains": "padding"}
+    return spec
 
 
 def _chart(result, kind: str, build: Callable, *, bare: bool = False, **kw) -> None:
@@ -209,7 +216,9 @@ def _chart(result, kind: str, build: Callable, *, bare: bool = False, **kw) -> N
     try:
         spec, name = _template(charts.template_key(result, kind, **kw), bare, build, frame)
     except ValueError:  # a chart that reshapes its frame (trade-off labels): no data-only path
-        st.vega_lite_chart(build().to_dict(validate=False), width="content")
+        spec = build().to_dict(validate=False)
+        spec.setdefault("config", {})["aria"] = False
+        st.vega_lite_chart(_sized(spec), width="content")
         return
     st.vega_lite_chart(charts.with_main_data(spec, name, frame), width="content")
 
