@@ -130,6 +130,21 @@ METRICS: dict[str, MetricSpec] = {
 }
 
 
+def _calm_metrics(calm: CalmState, gross0: np.ndarray) -> dict[str, np.ndarray]:
+    """The calm-period metrics, one definition for the full and the summary-only runs."""
+    return {
+        "calm_gross_leverage_x": gross0,
+        "calm_yield_cost_bp": calm.yield_cost_bp,
+        "calm_term_premium_cost_bp": calm.term_premium_cost_bp,
+        "calm_basis_widening_bp": calm.spread_change_bp[0],
+        "calm_swap_spread_change_bp": -calm.spread_change_bp[1],
+        "calm_interest_cost_usd_bn_per_year": calm.interest_cost_usd_bn_per_year,
+        "calm_first_year_interest_cost_usd_bn": calm.first_year_interest_cost_usd_bn,
+        "calm_futures_longs_cost_usd_bn_per_year": calm.futures_longs_cost_usd_bn_per_year,
+        "calm_swap_users_cost_usd_bn_per_year": calm.swap_users_cost_usd_bn_per_year,
+    }
+
+
 def compute_metrics(calm: CalmState, stress: StressOutput, dysfunction: np.ndarray, breakdown: np.ndarray) -> dict[str, np.ndarray]:
     """Every summary metric as an (R, P) array."""
     s = stress.series
@@ -149,15 +164,7 @@ def compute_metrics(calm: CalmState, stress: StressOutput, dysfunction: np.ndarr
         "peak_30y_yield_change_bp": s["yield_30y_change_bp"].max(axis=-1),
         "fed_purchases_usd_bn": s["fed_purchases_usd_bn"].sum(axis=-1),
         "rv_positions_usd_bn": s["rv_positions_usd_bn"][..., 0],
-        "calm_gross_leverage_x": gross0,
-        "calm_yield_cost_bp": calm.yield_cost_bp,
-        "calm_term_premium_cost_bp": calm.term_premium_cost_bp,
-        "calm_basis_widening_bp": calm.spread_change_bp[0],
-        "calm_swap_spread_change_bp": -calm.spread_change_bp[1],
-        "calm_interest_cost_usd_bn_per_year": calm.interest_cost_usd_bn_per_year,
-        "calm_first_year_interest_cost_usd_bn": calm.first_year_interest_cost_usd_bn,
-        "calm_futures_longs_cost_usd_bn_per_year": calm.futures_longs_cost_usd_bn_per_year,
-        "calm_swap_users_cost_usd_bn_per_year": calm.swap_users_cost_usd_bn_per_year,
+        **_calm_metrics(calm, gross0),
         "dysfunction_probability_pct": 100.0 * dysfunctional.mean(axis=1, keepdims=True) * ones,
         "dysfunction_days": dysfunction.sum(axis=-1).astype(float),
         "broken_market_probability_pct": 100.0 * broken.mean(axis=1, keepdims=True) * ones,
@@ -186,15 +193,7 @@ def summary_metrics(calm: CalmState, stress: StressSummary) -> dict[str, np.ndar
         "peak_30y_yield_change_bp": v["peak_30y_yield_change_bp"],
         "fed_purchases_usd_bn": v["fed_purchases_usd_bn"],
         "rv_positions_usd_bn": v["rv_positions_usd_bn"],
-        "calm_gross_leverage_x": gross0,
-        "calm_yield_cost_bp": calm.yield_cost_bp,
-        "calm_term_premium_cost_bp": calm.term_premium_cost_bp,
-        "calm_basis_widening_bp": calm.spread_change_bp[0],
-        "calm_swap_spread_change_bp": -calm.spread_change_bp[1],
-        "calm_interest_cost_usd_bn_per_year": calm.interest_cost_usd_bn_per_year,
-        "calm_first_year_interest_cost_usd_bn": calm.first_year_interest_cost_usd_bn,
-        "calm_futures_longs_cost_usd_bn_per_year": calm.futures_longs_cost_usd_bn_per_year,
-        "calm_swap_users_cost_usd_bn_per_year": calm.swap_users_cost_usd_bn_per_year,
+        **_calm_metrics(calm, gross0),
         "dysfunction_probability_pct": 100.0 * (stress.dysfunction_days > 0).mean(axis=1, keepdims=True) * ones,
         "dysfunction_days": stress.dysfunction_days.astype(float),
         "broken_market_probability_pct": 100.0 * stress.broken.mean(axis=1, keepdims=True) * ones,
