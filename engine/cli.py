@@ -5,7 +5,10 @@ exits 1; a broken market is a result (exit 0).
 """
 
 import argparse
+import csv
+import io
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -115,26 +118,125 @@ def _emit(frame: "pd.DataFrame", data: Any, fmt: str) -> str:
         return frame.to_string(index=False)
 
 
-def _list(fmt: str) -> str:
-    import pandas as pd
+# `list` and `params` print small tables of str, bool, int and float. Importing pandas for them
+# cost ~0.6 s of a 1 s start, so they are laid out here the way pandas 3 lays them out
+# (`DataFrame.to_string(index=False)` and `to_csv(index=False)`), byte for byte;
+# tests/test_cli_startup.py compares the two. A column outside that subset goes to pandas.
+_TRIMMABLE_NUMBER = re.compile(r"^\s*[+-]?[0-9]+\.[0-9]*$")
+_PLAIN_FLOAT_RANGE = (1e-6, 1e6)  # pandas switches to scientific notation outside it
 
+
+class _NeedsPandasError(Exception):
+    """A column this layout does not reproduce exactly: format it with pandas instead."""
+
+
+def _column_kind(values: list[Any]) -> str:
+    """The dtype pandas infers for a column built from these Python values (str, bool, int,
+    float or object), or _NeedsPandasError for values whose layout is not reproduced here."""
+    present = [v for v in values if v is not None]
+    for value in present:
+        if not isinstance(value, str | bool | int | float) or (isinstance(value, float) and not _plain_float(value)):
+            raise _NeedsPandasError
+        if isinstance(value, str) and any(c in value for c in "\t\r\n"):
+            raise _NeedsPandasError  # pandas escapes these in a table
+    if not present or (len(present) < len(values) and any(isinstance(v, str | bool) for v in present)):
+        raise _NeedsPandasError  # all-None or str/bool with gaps: pandas' NaN/None rules differ per dtype
+    if all(isinstance(v, str) for v in present):
+        return "str"
+    if all(isinstance(v, bool) for v in present):
+        return "bool"
+    if any(isinstance(v, str | bool) for v in present):
+        return "object"
+    if all(isinstance(v, int) for v in values):
+        return "int"
+    return "float"  # numbers with a float or a gap (None becomes NaN)
+
+
+def _plain_float(value: float) -> bool:
+    magnitude = abs(value)
+    return value == value and magnitude <= _PLAIN_FLOAT_RANGE[1] and (magnitude == 0 or magnitude >= _PLAIN_FLOAT_RANGE[0])
+
+
+def _trim_zeros_together(cells: list[str]) -> list[str]:
+    """pandas' fixed-width float column: drop trailing zeros from all numbers equally, keep one decimal."""
+    numbers = [_TRIMMABLE_NUMBER.match(c) is not None for c in cells]
+    if not any(numbers):
+        return cells
+    while all(c.endswith("0") for c, n in zip(cells, numbers, strict=True) if n):
+        cells = [c[:-1] if n else c for c, n in zip(cells, numbers, strict=True)]
+    return [c + "0" if n and c.endswith(".") else c for c, n in zip(cells, numbers, strict=True)]
+
+
+def _table_cells(values: list[Any], kind: str) -> list[str]:
+    if kind == "float":
+        return _trim_zeros_together(["NaN" if v is None else f"{v:.6f}" for v in values])
+    if kind == "object":  # a float among other types: one cell at a time, with a sign space
+        return [_trim_single_float(f"{v: .6f}") if isinstance(v, float) else str(v) for v in values]
+    return [str(v) for v in values]
+
+
+def _trim_single_float(text: str) -> str:
+    text = text.rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+def _to_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """`pd.DataFrame(rows)[columns].to_string(index=False)` without pandas."""
+    laid_out = []
+    for name in columns:
+        values = [row.get(name) for row in rows]
+        kind = _column_kind(values)
+        header = " " + name if kind in ("float", "int", "bool") else name  # pandas pads numeric headers
+        cells = [header, *_table_cells(values, kind)]
+        width = max(len(c) for c in cells)
+        laid_out.append([c.rjust(width) for c in cells])
+    return "\n".join(" ".join(line) for line in zip(*laid_out, strict=True))
+
+
+def _to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """`pd.DataFrame(rows)[columns].to_csv(index=False)` without pandas."""
+    columns_of_cells = []
+    for name in columns:
+        values = [row.get(name) for row in rows]
+        as_float = _column_kind(values) == "float"  # an int in a float column is written 2.0
+        columns_of_cells.append(["" if v is None else str(float(v) if as_float else v) for v in values])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(zip(*columns_of_cells, strict=True))
+    return buffer.getvalue()
+
+
+def _emit_records(rows: list[dict[str, Any]], columns: list[str], data: Any, fmt: str) -> str:
+    """JSON of `data`, or `rows` as a table or CSV: the bytes `_emit` gives, without pandas when it can."""
+    if fmt == "json":
+        return json.dumps(data, indent=2, default=str)
+    try:
+        return _to_csv(rows, columns) if fmt == "csv" else _to_table(rows, columns)
+    except _NeedsPandasError:
+        import pandas as pd
+
+        return _emit(pd.DataFrame(rows)[columns], data, fmt)
+
+
+def _list(fmt: str) -> str:
     from engine.scenario import load_scenario, scenario_names
     from policy import PRESET_DESCRIPTIONS
 
     scenarios = [{"name": n, "description": load_scenario(n).title} for n in scenario_names()]
     regimes = [{"name": n, "description": d} for n, d in PRESET_DESCRIPTIONS.items()]
-    frame = pd.DataFrame([{"kind": "scenario", **s} for s in scenarios] + [{"kind": "regime", **r} for r in regimes])
-    return _emit(frame, {"scenarios": scenarios, "regimes": regimes}, fmt)
+    rows = [{"kind": "scenario", **s} for s in scenarios] + [{"kind": "regime", **r} for r in regimes]
+    return _emit_records(rows, ["kind", "name", "description"], {"scenarios": scenarios, "regimes": regimes}, fmt)
+
+
+PARAMS_COLUMNS = ["path", "type", "unit", "min", "max", "step", "default", "label"]
 
 
 def _params(fmt: str) -> str:
-    import pandas as pd
-
     from policy import lever_specs
 
     params = [s.as_dict() for s in lever_specs()]
-    frame = pd.DataFrame(params)[["path", "type", "unit", "min", "max", "step", "default", "label"]]
-    return _emit(frame, {"params": params}, fmt)
+    return _emit_records(params, PARAMS_COLUMNS, {"params": params}, fmt)
 
 
 def _differences_frame(result, baseline: str) -> "pd.DataFrame":

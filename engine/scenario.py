@@ -15,16 +15,18 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-import numpy as np
-import pandas as pd
-from pandas.tseries.holiday import USFederalHolidayCalendar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from engine.calibration import Era
 from engine.errors import InputError
+
+if TYPE_CHECKING:  # numpy and pandas load inside the functions that build paths: loading and
+    # validating a scenario (`python -m engine list`) needs neither, and pandas alone costs ~0.5 s.
+    import numpy as np
+    import pandas as pd
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 MAX_SCENARIO_FILE_BYTES = 256 * 1024
@@ -330,8 +332,8 @@ class ProxyBeta:
     standard_error: float
     r_squared: float
     observations: int
-    start: pd.Timestamp
-    end: pd.Timestamp
+    start: "pd.Timestamp"
+    end: "pd.Timestamp"
 
 
 @dataclass(frozen=True)
@@ -342,19 +344,21 @@ class ShockPaths:
     observed moves (to be multiplied by a sampled share), a proxy move with betas, or points.
     """
 
-    dates: pd.DatetimeIndex
+    dates: "pd.DatetimeIndex"
     mode: str
-    observed_move_bp: np.ndarray | None  # (2, T+1) DGS10 and DGS30 changes from day 0
-    proxy_move_bp: np.ndarray | None  # (T+1,) change of the proxy series from day 0
+    observed_move_bp: "np.ndarray | None"  # (2, T+1) DGS10 and DGS30 changes from day 0
+    proxy_move_bp: "np.ndarray | None"  # (T+1,) change of the proxy series from day 0
     proxy_betas: tuple[ProxyBeta, ProxyBeta] | None  # 10y and 30y on the proxy
-    fundamental_points_bp: np.ndarray | None  # (2, T+1) forward scenarios
-    funding_stress_bp: np.ndarray
-    flows_usd_bn: dict[str, np.ndarray]  # sector -> daily sales, day 0 = 0
+    fundamental_points_bp: "np.ndarray | None"  # (2, T+1) forward scenarios
+    funding_stress_bp: "np.ndarray"
+    flows_usd_bn: "dict[str, np.ndarray]"  # sector -> daily sales, day 0 = 0
     fundamental_scale: float = 1.0  # the scenario's multiplier of the fundamental path (dynamics applies it)
     volatility_scale: float = 1.0  # the scenario's multiplier of that path's realized volatility
 
 
-def _history_frame(scenario: Scenario) -> pd.DataFrame:
+def _history_frame(scenario: Scenario) -> "pd.DataFrame":
+    import pandas as pd
+
     assert scenario.history is not None
     # Checked again here: a Scenario made with model_construct skips its validators.
     try:
@@ -365,43 +369,55 @@ def _history_frame(scenario: Scenario) -> pd.DataFrame:
     return frame.set_index("date")
 
 
-def history_frame(scenario: Scenario) -> pd.DataFrame | None:
+def history_frame(scenario: Scenario) -> "pd.DataFrame | None":
     """Observed daily series of a historical scenario (None for forward-looking ones)."""
     return _history_frame(scenario) if scenario.history else None
 
 
-# Trading days beyond observed history: weekdays less US federal holidays (the SIFMA bond-market
-# calendar closes on these too; its early closes and Good Friday are not modelled).
-_TRADING_DAY = pd.offsets.CustomBusinessDay(calendar=USFederalHolidayCalendar())
+@cache
+def _trading_day() -> "pd.offsets.CustomBusinessDay":
+    """Trading days beyond observed history: weekdays less US federal holidays (the SIFMA bond-market
+    calendar closes on these too; its early closes and Good Friday are not modelled). Built on first
+    use: the holiday calendar alone took ~0.2 s of every import of this module."""
+    import pandas as pd
+    from pandas.tseries.holiday import USFederalHolidayCalendar
+
+    return pd.offsets.CustomBusinessDay(calendar=USFederalHolidayCalendar())
 
 
-def _calendar(scenario: Scenario, days: int) -> pd.DatetimeIndex:
+def _calendar(scenario: Scenario, days: int) -> "pd.DatetimeIndex":
+    import pandas as pd
+
     day0 = pd.Timestamp(scenario.day0)
     if scenario.history:
         observed = _history_frame(scenario).index
         observed = observed[observed >= day0]
         if len(observed) > days:
             return pd.DatetimeIndex(observed[: days + 1])
-        extra = pd.date_range(observed[-1], periods=days + 2 - len(observed), freq=_TRADING_DAY)[1:]
+        extra = pd.date_range(observed[-1], periods=days + 2 - len(observed), freq=_trading_day())[1:]
         return pd.DatetimeIndex(observed.append(extra)[: days + 1])
-    return pd.date_range(day0, periods=days + 1, freq=_TRADING_DAY)
+    return pd.date_range(day0, periods=days + 1, freq=_trading_day())
 
 
-def _interpolate(points: tuple[tuple[int, float], ...], days: int) -> np.ndarray:
+def _interpolate(points: tuple[tuple[int, float], ...], days: int) -> "np.ndarray":
+    import numpy as np
+
     xs = np.array([p[0] for p in points], dtype=float)
     ys = np.array([p[1] for p in points], dtype=float)
     return np.interp(np.arange(days + 1), xs, ys)
 
 
-def _observed_funding_stress(frame: pd.DataFrame, dates: pd.DatetimeIndex) -> np.ndarray:
+def _observed_funding_stress(frame: "pd.DataFrame", dates: "pd.DatetimeIndex") -> "np.ndarray":
     spread_bp = (frame["sofr_pct"].ffill() - frame["policy_rate_pct"]) * 100.0
     calm = spread_bp.loc[: dates[0]].tail(20).mean()
     excess = (spread_bp - calm).clip(lower=0.0).reindex(dates).ffill().fillna(0.0)
     return excess.to_numpy(dtype=float, copy=True)
 
 
-def proxy_beta(frame: pd.DataFrame, target: str, fundamental: Fundamental, day0: pd.Timestamp) -> ProxyBeta:
+def proxy_beta(frame: "pd.DataFrame", target: str, fundamental: Fundamental, day0: "pd.Timestamp") -> ProxyBeta:
     """Beta of daily `target` changes on the proxy's, over the window ending before day 0."""
+    import numpy as np
+
     before = frame.loc[frame.index < day0, [target, fundamental.proxy_series]].dropna()
     changes = before.diff().dropna() * 100.0
     if fundamental.proxy_gap_days:
@@ -459,6 +475,9 @@ def _shock_paths_cached(scenario: Scenario, days: int) -> ShockPaths:
 
 
 def _shock_paths(scenario: Scenario, days: int) -> ShockPaths:
+    import numpy as np
+    import pandas as pd
+
     dates = _calendar(scenario, days)
     frame = history_frame(scenario)
     fundamental = scenario.fundamental
