@@ -379,7 +379,7 @@ def _sweep(args: argparse.Namespace) -> str:
     import shutil
 
     from engine.study import load_study
-    from engine.sweep import DEFAULT_BATCH_REGIMES, Stopwatch, run_study
+    from engine.sweep import DEFAULT_BATCH_REGIMES, SWEEP_SCHEMA_VERSION, Stopwatch, run_study
     from engine.version import MODEL_VERSION
 
     if args.scheduler is not None and args.backend != "dask":
@@ -391,7 +391,9 @@ def _sweep(args: argparse.Namespace) -> str:
                       batch_regimes=args.batch_regimes)
     elapsed = clock()
     meta = {
+        "sweep_schema_version": SWEEP_SCHEMA_VERSION,  # the meaning of the diff columns (engine.sweep.SWEEP_SCHEMA_CHANGES)
         "study": study.name,
+        "design": study.design,
         "seed": study.seed,
         "paths": study.paths,
         "scenarios": list(frame["scenario"].unique()),

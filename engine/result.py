@@ -32,6 +32,25 @@ STATS = ("p5", "p50", "p95")
 _QUANTILES = (5.0, 50.0, 95.0)
 
 
+def share_difference(regime: np.ndarray, baseline: np.ndarray, seed: int) -> dict[str, float]:
+    """p5/p50/p95 of the difference of shares (pp) of two (P,) bool indicators on the same paths:
+    p50 the difference itself, p5-p95 its 90% paired bootstrap (paths resampled for both at once).
+
+    Seeded from the run's seed alone, so a pair gives the same interval in any run that holds it
+    (a `Result` with both regimes, or a sweep that ran them in different calls).
+    """
+    diff = regime.astype(np.int8) - baseline
+    n = diff.size
+    # Resampling paths only moves the counts of paths where the regime is worse (+1) or better
+    # (-1): a multinomial draw of those counts is the same bootstrap, without the P x B gather.
+    shares = [(diff > 0).mean(), (diff < 0).mean()]
+    rng = np.random.default_rng([seed, 20_201])
+    counts = rng.multinomial(n, [*shares, 1.0 - sum(shares)], size=BOOTSTRAP_SAMPLES)
+    boot = 100.0 * (counts[:, 0] - counts[:, 1]) / n
+    low, high = np.percentile(boot, (5.0, 95.0))
+    return {"p5": float(low), "p50": float(100.0 * diff.mean()), "p95": float(high)}
+
+
 class _Summaries:
     """What a full `Result` and a summary-only `SummaryResult` share: summaries, paired differences
     and probabilities from the (R, P) metrics and indicators (the methods are Result's, moved here)."""
@@ -94,16 +113,7 @@ class _Summaries:
         the Monte Carlo uncertainty of the difference; p50 holds the difference itself.
         """
         ind = self.indicator(name)
-        diff = ind[self.regime_index(regime)].astype(np.int8) - ind[self.regime_index(baseline)]
-        n = diff.size
-        # Resampling paths only moves the counts of paths where the regime is worse (+1) or better
-        # (-1): a multinomial draw of those counts is the same bootstrap, without the P x B gather.
-        shares = [(diff > 0).mean(), (diff < 0).mean()]
-        rng = np.random.default_rng([self.seed, 20_201])
-        counts = rng.multinomial(n, [*shares, 1.0 - sum(shares)], size=BOOTSTRAP_SAMPLES)
-        boot = 100.0 * (counts[:, 0] - counts[:, 1]) / n
-        low, high = np.percentile(boot, (5.0, 95.0))
-        return {"p5": float(low), "p50": float(100.0 * diff.mean()), "p95": float(high)}
+        return share_difference(ind[self.regime_index(regime)], ind[self.regime_index(baseline)], self.seed)
 
     def difference(self, name: str, regime: str, baseline: str) -> dict[str, float]:
         """The honest difference of a headline number: paired quantiles for metrics, a bootstrap

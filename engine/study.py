@@ -3,7 +3,7 @@
     name = "policy_map"
     scenarios = ["march_2020"]
     base = "all_guardrails"
-    design = "grid"            # or "lhs" / "sobol" with `samples`
+    design = "grid"            # or "lhs" / "sobol" with `samples`, or "one_at_a_time" (a tornado)
     [[factors]]
     name = "leverage_cap.max_gross_leverage_x"   # a lever path (`python -m engine params`)
     low = 5.0
@@ -13,7 +13,8 @@
     name = "dislocation_slope_bp"                # or an uncertain assumption (`engine.assumption_ranges`)
 
 Everything is checked when the file is read: factor names against the lever spec and the
-scenarios' assumptions, ranges against their bounds, metrics against `engine.METRICS`. A bad file
+scenarios' assumptions, ranges against their bounds, metrics against `engine.METRICS` and the
+tail probabilities `engine.metrics.EXCEEDANCES`. A bad file
 gives one line naming the field and what is allowed (the same form as scenario files). `engine.sweep`
 turns a valid study into points and runs them.
 """
@@ -31,14 +32,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from engine.api import MAX_PATHS, assumption_ranges, resolve_scenario
 from engine.drivers import HEADLINE_METRICS
 from engine.errors import InputError
-from engine.metrics import METRICS
+from engine.metrics import EXCEEDANCES, METRICS
 from engine.scenario import describe_scenario_error
 from policy import LeverSpec, get_preset, lever_specs, preset_names, regime_value
 
 MAX_STUDY_FILE_BYTES = 64 * 1024
 MAX_POINTS = 10_000  # points per scenario: 10,000 regimes x 500 paths is about 10 minutes on 2 cores
 MAX_LEVELS = 200
-Design = Literal["grid", "lhs", "sobol"]
+Design = Literal["grid", "lhs", "sobol", "one_at_a_time"]
+ONE_AT_A_TIME: Design = "one_at_a_time"
 LeverValue = bool | int | float | str
 
 
@@ -72,7 +74,7 @@ class Study(_Strict):
     design: Design = "grid"
     samples: int | None = Field(default=None, ge=2, le=MAX_POINTS)
     factors: tuple[Factor, ...] = Field(min_length=1, max_length=10)
-    metrics: tuple[str, ...] = Field(default=HEADLINE_METRICS, min_length=1, max_length=len(METRICS))
+    metrics: tuple[str, ...] = Field(default=HEADLINE_METRICS, min_length=1, max_length=len(METRICS) + len(EXCEEDANCES))
 
     @field_validator("scenarios")
     @classmethod
@@ -104,8 +106,8 @@ class Study(_Strict):
     @classmethod
     def _known_metrics(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for item in value:
-            if item not in METRICS:
-                raise ValueError(f"unknown metric '{item}'; allowed: {', '.join(METRICS)}")
+            if item not in METRICS and item not in EXCEEDANCES:
+                raise ValueError(f"unknown metric '{item}'; allowed: {', '.join([*METRICS, *EXCEEDANCES])}")
         if len(set(value)) != len(value):
             raise ValueError("a metric appears twice; allowed: each metric once")
         return value
@@ -116,7 +118,10 @@ class Study(_Strict):
         names = [f.name for f in self.factors]
         if len(set(names)) != len(names):
             raise ValueError("factors: a factor appears twice; allowed: each lever or assumption once")
-        if self.design != "grid":
+        if self.design == ONE_AT_A_TIME:
+            if self.samples is not None:
+                raise ValueError("samples: only for design lhs or sobol; allowed: leave it out for one_at_a_time")
+        elif self.design != "grid":
             if self.samples is None:
                 raise ValueError(f"samples: missing; allowed: a whole number from 2 to {MAX_POINTS:,} for {self.design}")
             if self.design == "sobol" and self.samples & (self.samples - 1):
@@ -127,6 +132,8 @@ class Study(_Strict):
             raise ValueError("samples: only for design lhs or sobol; allowed: leave it out for a grid")
         for i, factor in enumerate(self.factors):
             resolve_factor(self, i, factor)
+        if self.design == ONE_AT_A_TIME:
+            return self  # 1 + two or a few points per factor: far below MAX_POINTS
         total = 1
         for factor in self.factors:
             total *= len(factor_levels(self, factor)) if _is_crossed(self, factor) else 1
@@ -230,6 +237,10 @@ def resolve_factor(study: Study, index: int, factor: Factor) -> None:
         bounds = (spec.min, spec.max) if numeric else (None, None)
         kind_text = f"{spec.min:g} to {spec.max:g} ({spec.unit})" if numeric else ""
         whole = spec.type == "int"
+    if study.design == ONE_AT_A_TIME and factor.levels is not None:
+        raise ValueError(f"{where}.levels: only for design grid; allowed: leave it out (one_at_a_time takes low and high)")
+    if study.design == ONE_AT_A_TIME and numeric and factor.values is not None:
+        raise ValueError(f"{where}.values: one_at_a_time sets a number to its low and high end; allowed: low/high or nothing")
     if not numeric:
         assert spec is not None
         if factor.low is not None or factor.high is not None or factor.levels is not None:
@@ -257,6 +268,11 @@ def resolve_factor(study: Study, index: int, factor: Factor) -> None:
                 raise ValueError(f"{where}.values.{j}: {v!r}; allowed: {kind} from {kind_text}")
         if len(set(factor.values)) != len(factor.values):
             raise ValueError(f"{where}.values: a value appears twice; allowed: each value once")
+        return
+    if study.design == ONE_AT_A_TIME:
+        ends = one_at_a_time_settings(study, factor)
+        if len(set(ends)) != len(ends):
+            raise ValueError(f"{where}: low {low:g} and high {high:g} are one value on the lever's step; allowed: a wider range")
         return
     if study.design == "grid":
         levels = factor_levels(study, factor)
@@ -289,8 +305,38 @@ def unit_points(design: Design, samples: int, dims: int, seed: int) -> np.ndarra
     raise ValueError(f"design: {design!r} has no unit points")
 
 
-def study_points(study: Study) -> list[dict[str, LeverValue]]:
-    """Every point of the study: {factor name: value}, in a fixed order (the point id is the index)."""
+def one_at_a_time_settings(study: Study, factor: Factor) -> list[LeverValue]:
+    """The settings a one-at-a-time study gives a factor: a number's low and high end (a lever's
+    snapped to its step), off and on for a switch, every option of a choice (or its `values`)."""
+    spec = _lever_spec(factor.name)
+    if spec is not None and spec.type in ("bool", "choice"):
+        return factor_levels(study, factor)
+    low, high = factor_range(study, factor)
+    return [low, high] if spec is None else [snap(spec, low), snap(spec, high)]
+
+
+def one_at_a_time_plan(study: Study) -> list[tuple[str, LeverValue, int]]:
+    """(factor name, setting, point id) of every moved point of a one-at-a-time study, in point order
+    (point 0 is the base point)."""
+    plan = []
+    for factor in study.factors:
+        for setting in one_at_a_time_settings(study, factor):
+            plan.append((factor.name, setting, len(plan) + 1))
+    return plan
+
+
+def _one_at_a_time_points(study: Study) -> list[dict[str, LeverValue | None]]:
+    # The base point holds each lever at the base preset's value and each assumption at None: its
+    # calibrated value, which may differ between the study's scenarios.
+    base_point = {f.name: base_value(study, f.name) for f in study.factors}
+    return [base_point] + [base_point | {name: setting} for name, setting, _ in one_at_a_time_plan(study)]
+
+
+def study_points(study: Study) -> list[dict[str, LeverValue | None]]:
+    """Every point of the study: {factor name: value}, in a fixed order (the point id is the index).
+    In a one-at-a-time study an assumption at None is at its calibrated value (the base point)."""
+    if study.design == ONE_AT_A_TIME:
+        return _one_at_a_time_points(study)
     crossed = [f for f in study.factors if _is_crossed(study, f)]
     sampled = [f for f in study.factors if not _is_crossed(study, f)]
     combos = list(itertools.product(*(factor_levels(study, f) for f in crossed)))
@@ -308,7 +354,7 @@ def study_points(study: Study) -> list[dict[str, LeverValue]]:
                 point[f.name] = snap(spec, value) if spec is not None else value
             cube.append(point)
     order = [f.name for f in study.factors]
-    points = []
+    points: list[dict[str, LeverValue | None]] = []
     for combo in combos:
         fixed = dict(zip((f.name for f in crossed), combo, strict=True))
         for sample in cube:
@@ -317,14 +363,14 @@ def study_points(study: Study) -> list[dict[str, LeverValue]]:
     return points
 
 
-def lever_changes(study: Study, point: dict[str, LeverValue]) -> dict[str, LeverValue]:
+def lever_changes(study: Study, point: dict[str, LeverValue | None]) -> dict[str, LeverValue | None]:
     """The regime lever part of a point (dot path -> value)."""
     return {k: v for k, v in point.items() if _lever_spec(k) is not None}
 
 
-def assumption_values(study: Study, point: dict[str, LeverValue]) -> dict[str, float]:
+def assumption_values(study: Study, point: dict[str, LeverValue | None]) -> dict[str, float]:
     """The assumption part of a point (name -> value), as simulate's `assumptions=` takes it."""
-    return {k: float(v) for k, v in point.items() if _lever_spec(k) is None}
+    return {k: float(v) for k, v in point.items() if _lever_spec(k) is None and v is not None}
 
 
 def base_value(study: Study, name: str) -> Any:
@@ -404,6 +450,8 @@ __all__ = [
     "factor_range",
     "lever_changes",
     "load_study",
+    "one_at_a_time_plan",
+    "one_at_a_time_settings",
     "parse_study",
     "study_points",
     "unit_points",

@@ -8,7 +8,9 @@ How the work is cut (and why the numbers do not depend on it):
 - the base regime runs once per group, and each batch is compared with it path by path. That is
   exact because of common random numbers: a regime's result does not depend on the other regimes
   of its call (ARCHITECTURE.md), so the same seed gives the same frame for any batch size and
-  either backend (tests/test_sweep.py checks it).
+  either backend (tests/test_sweep.py checks it);
+- a one-at-a-time study (a tornado) compares every point with its base point instead, the base
+  regime under the calibrated assumptions, so a moved assumption's row carries its own effect.
 """
 
 import time
@@ -21,9 +23,10 @@ import pandas as pd
 
 from engine.api import resolve_scenario, simulate
 from engine.errors import InputError
-from engine.metrics import PROBABILITY_METRICS
+from engine.metrics import EXCEEDANCES, PROBABILITY_METRICS
+from engine.result import share_difference
 from engine.scenario import Scenario
-from engine.study import Study, assumption_values, base_value, lever_changes, study_points
+from engine.study import ONE_AT_A_TIME, Study, assumption_values, base_value, lever_changes, study_points
 from policy import PolicyRegime, get_preset, with_changes
 
 # Regimes per simulate call. The day loop is vectorized over regimes, so larger calls amortize
@@ -35,6 +38,21 @@ DIFF_COLUMNS: tuple[str, ...] = ("diff_p5", "diff_p50", "diff_p95")
 Backend = Literal["local", "dask"]
 ProgressFn = Callable[[int, int], None]  # (finished batches, all batches)
 _QUANTILES = (5.0, 50.0, 95.0)
+# The meaning of the frame's columns (run.json `sweep_schema_version`), for readers of older results.
+SWEEP_SCHEMA_VERSION = 2
+SWEEP_SCHEMA_CHANGES: dict[int, str] = {
+    1: "diff_p5/diff_p50/diff_p95: quantiles of the path-by-path difference to the base regime of the "
+    "point's assumption set; for the probability metrics all three held the difference of shares (no interval)",
+    2: "probability metrics (engine.metrics PROBABILITY_METRICS, and EXCEEDANCES, now allowed as study "
+    "metrics): diff_p50 is the difference of shares (pp) and diff_p5/diff_p95 its 90% paired bootstrap "
+    "interval (engine.result.share_difference, as Result.difference); design one_at_a_time: diffs are to "
+    "the base point (base regime, calibrated assumptions), and point -1 appears once per scenario",
+}
+
+
+def is_share_metric(metric: str) -> bool:
+    """A probability-type outcome: its stats are one share of paths, its diffs a bootstrap interval."""
+    return metric in PROBABILITY_METRICS or metric in EXCEEDANCES
 
 
 @dataclass(frozen=True)
@@ -45,6 +63,7 @@ class _Group:
     assumptions: tuple[tuple[str, float], ...]
     regimes: tuple[PolicyRegime, ...]  # unique lever points of the group
     rows: tuple[tuple[int, int], ...]  # (point id, index into regimes)
+    reference: int  # the group whose base run the diffs compare with (itself, or a tornado's base point)
 
 
 def run_base(
@@ -53,7 +72,8 @@ def run_base(
 ) -> dict[str, Any]:
     """The base regime's per-path metrics and summary stats (a Dask task: module level, so it pickles)."""
     result = simulate(scenario, [base], paths=paths, seed=seed, shock_scale=shock_scale, assumptions=assumptions or None)
-    per_path = {m: result.metrics[m][0] for m in metrics}
+    # Per-path values for the paired differences: bool indicators for the probability metrics.
+    per_path = {m: result.indicator(m)[0] if is_share_metric(m) else result.metrics[m][0] for m in metrics}
     return {"per_path": per_path, "stats": _stats(result, metrics)[0]}
 
 
@@ -70,6 +90,14 @@ def run_batch(
     )
     diffs = np.empty((len(regimes), len(metrics), len(DIFF_COLUMNS)))
     for j, m in enumerate(metrics):
+        if is_share_metric(m):
+            # Result.probability_difference's bootstrap, seeded by the study seed alone: the same
+            # interval whatever batch or worker the regime ran in.
+            indicators = result.indicator(m)
+            for r in range(len(regimes)):
+                interval = share_difference(indicators[r], base["per_path"][m], seed)
+                diffs[r, j, :] = [interval["p5"], interval["p50"], interval["p95"]]
+            continue
         # The same statistic as Result.paired_difference, against the base run once for the group.
         diff = result.metrics[m] - base["per_path"][m][None, :]
         diffs[:, j, :] = np.percentile(diff, _QUANTILES, axis=1).T
@@ -80,10 +108,10 @@ def _stats(result: Any, metrics: Sequence[str]) -> np.ndarray:
     """(R, M, 4): p5, p50, p95, mean over paths; the share of paths for the probability metrics."""
     out = np.empty((len(result.regimes), len(metrics), len(STAT_COLUMNS)))
     for j, m in enumerate(metrics):
-        values = result.metrics[m]
-        if m in PROBABILITY_METRICS:
+        if is_share_metric(m):
             out[:, j, :] = result.probability(m)[:, None]  # one share per regime, not a per-path spread
         else:
+            values = result.metrics[m]
             out[:, j, :3] = np.percentile(values, _QUANTILES, axis=1).T
             out[:, j, 3] = values.mean(axis=1)
     return out
@@ -94,11 +122,14 @@ def _point_name(point: int, width: int) -> str:
 
 
 def _groups(study: Study, points: list[dict[str, Any]]) -> list[_Group]:
+    """Points grouped by (scenario, assumption set); a scenario's groups are in the order of their
+    first point, so a one-at-a-time study's base point (point 0) opens its scenario's first group."""
     base = get_preset(study.base)
     width = max(4, len(str(len(points) - 1)))
     groups: list[_Group] = []
     for sc_text in study.scenarios:
         scenario = resolve_scenario(sc_text)
+        first = len(groups)
         by_assumption: dict[tuple[tuple[str, float], ...], list[int]] = {}
         for pid, point in enumerate(points):
             key = tuple(sorted(assumption_values(study, point).items()))
@@ -117,7 +148,8 @@ def _groups(study: Study, points: list[dict[str, Any]]) -> list[_Group]:
                     except ValueError as err:  # a combination the regime model rejects as a whole
                         raise InputError(f"point {pid}: {err}") from None
                 rows.append((pid, index[lever_key]))
-            groups.append(_Group(scenario, key, tuple(regimes), tuple(rows)))
+            reference = first if study.design == ONE_AT_A_TIME else len(groups)
+            groups.append(_Group(scenario, key, tuple(regimes), tuple(rows), reference))
     return groups
 
 
@@ -135,13 +167,17 @@ def run_study(
 ) -> pd.DataFrame:
     """Every point of `study` under every scenario, as a tidy frame (one row per point and metric).
 
-    Columns: scenario, point (-1 marks the base regime itself, once per assumption set), one column
-    per factor, regime, metric, p5, p50, p95, mean (for the two probability metrics all four are the
-    share of paths, %), diff_p5, diff_p50, diff_p95 (the path-by-path difference to the base regime;
-    for probabilities the difference of shares, pp). `backend="dask"` runs one task per batch on a
-    `distributed` cluster: `scheduler=None` starts a local one (2 worker processes) and closes it,
-    `"inproc"` a thread-based one (tests), anything else is a scheduler address. `progress(done,
-    total)` is called after each finished batch. Same seed, same numbers, whatever the batching.
+    Columns: scenario, point (-1 marks the base regime itself, once per assumption set; once per
+    scenario in a one-at-a-time study), one column per factor, regime, metric, p5, p50, p95, mean
+    (for probability metrics, `is_share_metric`, all four are the share of paths, %), diff_p5,
+    diff_p50, diff_p95: the p5/p50/p95 of the path-by-path difference to the base regime (of the
+    point's assumption set; of the base point in a one-at-a-time study); for probability metrics the
+    difference of shares (pp, diff_p50) with its 90% paired bootstrap interval (diff_p5, diff_p95),
+    the numbers `Result.difference` gives for the same pair (`SWEEP_SCHEMA_VERSION` 2).
+    `backend="dask"` runs one task per batch on a `distributed` cluster: `scheduler=None` starts a
+    local one (2 worker processes) and closes it, `"inproc"` a thread-based one (tests), anything else
+    is a scheduler address. `progress(done, total)` is called after each finished batch. Same seed,
+    same numbers, whatever the batching.
     """
     size = DEFAULT_BATCH_REGIMES if batch_regimes is None else batch_regimes
     if not (isinstance(size, int) and size >= 1):
@@ -160,11 +196,12 @@ def run_study(
     results: dict[tuple[int, int], dict[str, np.ndarray]] = {}
     if backend == "local":
         done = 0
+        for g in groups:
+            bases.append(run_base(g.scenario, base, **common | {"assumptions": dict(g.assumptions)}))
         for gi, g in enumerate(groups):
             kw = common | {"assumptions": dict(g.assumptions)}
-            bases.append(run_base(g.scenario, base, **kw))
             for start, stop in _batches(g, size):
-                results[(gi, start)] = run_batch(g.scenario, g.regimes[start:stop], bases[gi], **kw)
+                results[(gi, start)] = run_batch(g.scenario, g.regimes[start:stop], bases[g.reference], **kw)
                 done += 1
                 if progress is not None:
                     progress(done, total)
@@ -202,12 +239,14 @@ def _run_dask(
         base_futures = []
         keys = {}
         futures = []
+        for g in groups:
+            kw = common | {"assumptions": dict(g.assumptions)}
+            base_futures.append(client.submit(run_base, g.scenario, base, pure=False, **kw))
         for gi, g in enumerate(groups):
             kw = common | {"assumptions": dict(g.assumptions)}
-            # The base runs once per group; its future is an argument of the group's batches, so
-            # Dask schedules them after it and ships its per-path arrays to the workers.
-            bf = client.submit(run_base, g.scenario, base, pure=False, **kw)
-            base_futures.append(bf)
+            # The reference base runs once; its future is an argument of the batches, so Dask
+            # schedules them after it and ships its per-path arrays to the workers.
+            bf = base_futures[g.reference]
             for start, stop in _batches(g, size):
                 f = client.submit(run_batch, g.scenario, g.regimes[start:stop], bf, pure=False, **kw)
                 keys[f.key] = (gi, start)
@@ -239,7 +278,8 @@ def _frame(
         diffs = np.concatenate([results[(gi, start)]["diffs"] for start, _ in _batches(g, size)])
         assumed = dict(g.assumptions)
         base_point = {f: assumed.get(f, base_value(study, f)) for f in factors}
-        base_rows = [(-1, study.base, base_point, bases[gi]["stats"], np.zeros((len(metrics), 3)))]
+        # A tornado's other groups are its moved assumptions: their base regime is a point already.
+        base_rows = [(-1, study.base, base_point, bases[gi]["stats"], np.zeros((len(metrics), 3)))] if g.reference == gi else []
         point_rows = [(pid, g.regimes[ri].name, points[pid], stats[ri], diffs[ri]) for pid, ri in g.rows]
         for pid, regime, point, st, df in base_rows + point_rows:
             for j, m in enumerate(metrics):
