@@ -33,6 +33,7 @@ from engine.errors import InputError
 from engine.metrics import EXCEEDANCES, METRICS, PROBABILITY_METRICS
 from engine.result import Result
 from engine.scenario import Scenario, scenario_names
+from engine.study import ONE_AT_A_TIME, Study, one_at_a_time_plan
 from policy import PolicyRegime, lever_specs, regime_value, with_changes
 
 __all__ = [
@@ -315,6 +316,66 @@ def tornado(
                 "note": f"status {item.status}" + ("; sampled: the end re-centres the mode of its draw" if item.sampled else ""),
             }
         )
+    out = pd.DataFrame(rows)
+    out["swing"] = (out["high_effect"] - out["low_effect"]).abs()
+    out = out.sort_values("swing", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    out.insert(0, "metric", metric)
+    columns = ["metric", "kind", "name", "label", "base_setting", "low_setting", "high_setting",
+               "low_effect", "high_effect", "swing", "rank", "note"]
+    return out[columns]
+
+
+def tornado_from_sweep(frame: pd.DataFrame, study: Study, metric: str, *, scenario: str | None = None) -> pd.DataFrame:
+    """The `tornado` table from a one-at-a-time study's sweep frame (`engine.sweep.run_study`).
+
+    Each factor's effects are the diff_p50 of its low and high points: the median of the path-by-path
+    difference to the base point (for probabilities the difference of shares), the centre `tornado`
+    takes, on the same seed and paths. So for the same levers, ranges, seed and paths the effects are
+    `tornado`'s (tests/test_study.py), with two differences in what is run, both noted in `note`:
+    - a sub-setting of a rule that is off in the base regime is swept as given (it then does nothing),
+      where `tornado` switches the rule on at both ends: give a base with the rule on (all_guardrails)
+      or the rule's switch as a factor;
+    - a lever end is snapped to the lever's step (a study's points are), `tornado` takes the bounds as
+      they are (the same values for every lever of `policy.lever_specs()` today).
+    For a choice lever the lowest- and highest-effect options are kept, as in `tornado`.
+    """
+    if study.design != ONE_AT_A_TIME:
+        raise InputError(f"study: design {study.design!r}; allowed: one_at_a_time (a tornado)")
+    if metric not in study.metrics:
+        raise InputError(f"metric: {metric!r} is not a metric of the study; allowed: {', '.join(study.metrics)}")
+    names = list(dict.fromkeys(frame["scenario"]))
+    chosen = scenario if scenario is not None else (names[0] if len(names) == 1 else None)
+    if chosen not in names:
+        raise InputError(f"scenario: {scenario!r}; allowed: one of {', '.join(names)}")
+    rows_of = frame[(frame["scenario"] == chosen) & (frame["metric"] == metric)].set_index("point")
+    effect_of = rows_of["diff_p50"].to_dict()
+    base = resolve_regime(study.base)
+    specs = {s.path: s for s in lever_specs()}
+    ranges = assumption_ranges(resolve_scenario(chosen))
+    settings: dict[str, list[tuple[Any, float]]] = {}
+    for name, setting, point in one_at_a_time_plan(study):
+        settings.setdefault(name, []).append((setting, float(effect_of[point])))
+    rows: list[dict[str, Any]] = []
+    for factor in study.factors:
+        effects = settings[factor.name]
+        spec = specs.get(factor.name)
+        if spec is None:
+            item = ranges[factor.name]
+            note = f"status {item.status}" + ("; sampled: the end re-centres the mode of its draw" if item.sampled else "")
+            row = {"kind": "assumption", "name": factor.name, "label": item.label, "base_setting": item.value, "note": note}
+        else:
+            switch = f"{spec.group}.enabled"
+            off = spec.field != "enabled" and switch in specs and not regime_value(base, switch)
+            note = f"{switch} is off in the base regime: this setting does nothing here" if off else ""
+            row = {"kind": "lever", "name": factor.name, "label": spec.label,
+                   "base_setting": regime_value(base, factor.name), "note": note}
+        if spec is not None and spec.type == "choice":
+            low, high = min(effects, key=lambda e: e[1]), max(effects, key=lambda e: e[1])
+        else:
+            low, high = effects[0], effects[-1]
+        row |= {"low_setting": low[0], "high_setting": high[0], "low_effect": low[1], "high_effect": high[1]}
+        rows.append(row)
     out = pd.DataFrame(rows)
     out["swing"] = (out["high_effect"] - out["low_effect"]).abs()
     out = out.sort_values("swing", ascending=False, kind="stable", na_position="last").reset_index(drop=True)

@@ -39,6 +39,8 @@ from policy import LeverSpec, get_preset, lever_specs, preset_names, regime_valu
 MAX_STUDY_FILE_BYTES = 64 * 1024
 MAX_POINTS = 10_000  # points per scenario: 10,000 regimes x 500 paths is about 10 minutes on 2 cores
 MAX_LEVELS = 200
+MAX_CROSSED_FACTORS = 10  # grid, LHS and Sobol: points multiply with each factor
+MAX_ONE_AT_A_TIME_FACTORS = 40  # a tornado adds a few points per factor, so it may list every lever
 Design = Literal["grid", "lhs", "sobol", "one_at_a_time"]
 ONE_AT_A_TIME: Design = "one_at_a_time"
 LeverValue = bool | int | float | str
@@ -73,7 +75,7 @@ class Study(_Strict):
     base: str = Field(default="status_quo", max_length=40)
     design: Design = "grid"
     samples: int | None = Field(default=None, ge=2, le=MAX_POINTS)
-    factors: tuple[Factor, ...] = Field(min_length=1, max_length=10)
+    factors: tuple[Factor, ...] = Field(min_length=1, max_length=MAX_ONE_AT_A_TIME_FACTORS)
     metrics: tuple[str, ...] = Field(default=HEADLINE_METRICS, min_length=1, max_length=len(METRICS) + len(EXCEEDANCES))
 
     @field_validator("scenarios")
@@ -118,6 +120,11 @@ class Study(_Strict):
         names = [f.name for f in self.factors]
         if len(set(names)) != len(names):
             raise ValueError("factors: a factor appears twice; allowed: each lever or assumption once")
+        if self.design != ONE_AT_A_TIME and len(names) > MAX_CROSSED_FACTORS:
+            raise ValueError(
+                f"factors: {len(names)} for design {self.design}; allowed: at most {MAX_CROSSED_FACTORS} "
+                f"({MAX_ONE_AT_A_TIME_FACTORS} for one_at_a_time)"
+            )
         if self.design == ONE_AT_A_TIME:
             if self.samples is not None:
                 raise ValueError("samples: only for design lhs or sobol; allowed: leave it out for one_at_a_time")
