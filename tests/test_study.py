@@ -3,10 +3,22 @@
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from engine.analysis import tornado, tornado_from_sweep
 from engine.errors import InputError
-from engine.study import factor_range, load_study, parse_study, study_points, unit_points
+from engine.study import (
+    factor_kind,
+    factor_range,
+    load_study,
+    one_at_a_time_plan,
+    parse_study,
+    study_points,
+    unit_points,
+)
+from engine.sweep import run_study
+from policy import get_preset, lever_specs, regime_value
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDIES = ROOT / "scenarios" / "studies"
@@ -125,3 +137,128 @@ def test_scenario_file_relative_to_the_study(tmp_path):
     )
     study = load_study(tmp_path / "s.toml")
     assert Path(study.scenarios[0]).parent == tmp_path
+
+
+# ------------------------------------------------------------------ one at a time (a tornado)
+
+
+def test_one_at_a_time_points_move_one_factor_from_the_base_point():
+    study = _study(design="one_at_a_time", factors=[
+        {"name": "leverage_cap.max_gross_leverage_x", "low": 10, "high": 40},
+        {"name": "fed_backstop.enabled"},
+        {"name": "leverage_cap.enforcement"},
+        {"name": "dislocation_slope_bp"},
+    ])
+    points = study_points(study)
+    base = points[0]
+    # Levers at the base preset (all_guardrails), assumptions None: at their calibrated value.
+    assert base == {"leverage_cap.max_gross_leverage_x": 20.0, "fed_backstop.enabled": True,
+                    "leverage_cap.enforcement": "averaged", "dislocation_slope_bp": None}
+    assert len(points) == 1 + 2 + 2 + 3 + 2
+    plan = one_at_a_time_plan(study)
+    assert [p for _, _, p in plan] == list(range(1, len(points)))
+    for name, setting, point in plan:
+        moved = {k for k in base if points[point][k] != base[k]}
+        assert points[point][name] == setting and moved <= {name}
+    assert [s for n, s, _ in plan if n == "dislocation_slope_bp"] == [2.0, 4.5]  # the calibrated range
+    assert [s for n, s, _ in plan if n == "leverage_cap.enforcement"] == ["daily", "averaged", "released"]
+
+
+@pytest.mark.parametrize(
+    "factor,field",
+    [
+        ({"name": "clearing.haircut_floor_pct", "levels": 3}, "factors.0.levels"),
+        ({"name": "clearing.haircut_floor_pct", "values": [1.0, 2.0]}, "factors.0.values"),
+        ({"name": "clearing.haircut_floor_pct", "low": 1.0, "high": 1.1}, "factors.0"),
+    ],
+)
+def test_one_at_a_time_refuses_grid_settings(factor, field):
+    with pytest.raises(InputError) as err:
+        _study(design="one_at_a_time", factors=[factor])
+    assert str(err.value).startswith(f"study: {field}:"), str(err.value)
+
+
+def test_more_than_ten_factors_only_one_at_a_time():
+    names = [s.path for s in lever_specs() if s.type == "float"][:14]
+    study = _study(design="one_at_a_time", factors=[{"name": n} for n in names])
+    assert len(study_points(study)) == 1 + 2 * 14
+    with pytest.raises(InputError, match="at most 10"):
+        _study(factors=[{"name": n, "levels": 2} for n in names])
+
+
+def test_shipped_tornado_study_loads():
+    study = load_study(STUDIES / "tornado_march_2020.toml")
+    assert study.design == "one_at_a_time" and study.base == "all_guardrails" and study.scenarios == ("march_2020",)
+    kinds = {factor_kind(study, f) for f in study.factors}
+    assert kinds == {"lever", "assumption"}
+    assert "p_peak_10y_above_100bp_pct" in study.metrics  # a tail probability is a study metric
+    points = study_points(study)
+    assert len(points) == 1 + len(one_at_a_time_plan(study))
+    # Every rule is on in the base, so each sub-setting acts (tornado_from_sweep notes it otherwise).
+    preset = get_preset(study.base)
+    switches = {s.path for s in lever_specs() if s.field == "enabled"}
+    rules = {f"{f.name.split('.')[0]}.enabled" for f in study.factors} & switches
+    assert rules and all(regime_value(preset, switch) for switch in rules)
+
+
+def _tornado_study(metrics):
+    return _study(design="one_at_a_time", paths=60, seed=3, metrics=metrics, factors=[
+        {"name": "fed_backstop.enabled"},
+        {"name": "futures_margin.initial_margin_pct"},
+        {"name": "leverage_cap.enforcement"},
+        {"name": "leverage_cap.max_gross_leverage_x"},
+        {"name": "fundamental_share"},
+        {"name": "dealer_capacity_usd_bn"},
+    ])
+
+
+@pytest.fixture(scope="module")
+def tornado_pair():
+    metrics = ["peak_10y_yield_change_bp", "p_peak_10y_above_100bp_pct"]
+    study = _tornado_study(metrics)
+    return study, run_study(study, batch_regimes=3)
+
+
+@pytest.mark.parametrize("metric", ["peak_10y_yield_change_bp", "p_peak_10y_above_100bp_pct"])
+def test_tornado_from_sweep_gives_the_tornado(tornado_pair, metric):
+    """Same levers, ranges, seed and paths: the same table as analysis.tornado, effect for effect."""
+    study, frame = tornado_pair
+    from_sweep = tornado_from_sweep(frame, study, metric)
+    levers = [f.name for f in study.factors if factor_kind(study, f) == "lever"]
+    assumptions = [f.name for f in study.factors if factor_kind(study, f) == "assumption"]
+    direct = tornado("march_2020", study.base, metric, levers=levers, assumptions=assumptions,
+                     paths=study.paths, seed=study.seed)
+    compared = ["metric", "kind", "name", "label", "base_setting", "low_setting", "high_setting"]
+    pd.testing.assert_frame_equal(from_sweep[compared], direct[compared])
+    for column in ("low_effect", "high_effect", "swing"):
+        # The same per-path differences; np.percentile(50) and np.median may round apart by an ulp.
+        np.testing.assert_allclose(from_sweep[column], direct[column], rtol=1e-12, atol=1e-12)
+    assert (from_sweep["swing"] > 0).any(), "the factors move the outcome"
+
+
+def test_tornado_rank_follows_swing(tornado_pair):
+    study, frame = tornado_pair
+    table = tornado_from_sweep(frame, study, "peak_10y_yield_change_bp")
+    assert list(table["rank"]) == list(range(1, len(study.factors) + 1))
+    assert table["swing"].is_monotonic_decreasing
+    assert np.allclose(table["swing"], (table["high_effect"] - table["low_effect"]).abs())
+    choice = table.set_index("name").loc["leverage_cap.enforcement"]
+    assert choice["low_effect"] <= choice["high_effect"], "a choice keeps its lowest- and highest-effect options"
+
+
+def test_tornado_from_sweep_notes_a_rule_off_in_the_base():
+    study = _study(design="one_at_a_time", base="status_quo", paths=20, metrics=["peak_10y_yield_change_bp"],
+                   factors=[{"name": "clearing.haircut_floor_pct"}])
+    table = tornado_from_sweep(run_study(study), study, "peak_10y_yield_change_bp")
+    row = table.iloc[0]
+    assert "clearing.enabled is off" in row["note"]
+    assert row["low_effect"] == row["high_effect"] == 0.0, "a setting of an off rule does nothing"
+
+
+def test_tornado_from_sweep_needs_a_one_at_a_time_study(tornado_pair):
+    _, frame = tornado_pair
+    grid = _study(factors=[{"name": "clearing.haircut_floor_pct", "levels": 2}])
+    with pytest.raises(InputError, match="one_at_a_time"):
+        tornado_from_sweep(frame, grid, "peak_10y_yield_change_bp")
+    with pytest.raises(InputError, match="metric"):
+        tornado_from_sweep(frame, tornado_pair[0], "forced_sales_usd_bn")
