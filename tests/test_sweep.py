@@ -7,6 +7,7 @@ import time
 import types
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -16,7 +17,8 @@ import engine.cli
 import engine.scenario
 from engine.cli import main
 from engine.study import parse_study
-from engine.sweep import DIFF_COLUMNS, run_study
+from engine.sweep import DIFF_COLUMNS, SWEEP_SCHEMA_VERSION, run_study
+from policy import get_preset, with_changes
 
 ROOT = Path(__file__).resolve().parents[1]
 PATHS = 40
@@ -101,6 +103,84 @@ def test_dask_worker_processes_give_the_local_frame(monkeypatch):
     assert took < 60, f"LocalCluster(processes=True) sweep took {took:.1f} s"
 
 
+SHARE_METRICS = ["dysfunction_probability_pct", "p_peak_10y_above_100bp_pct"]
+
+
+@pytest.fixture(scope="module")
+def shares():
+    """April 2025 under status quo: dysfunction on some paths, not all, so shares and intervals move.
+    A tail probability (an exceedance) is a study metric too."""
+    study = _study(scenarios=["april_2025"], base="status_quo", paths=200, metrics=SHARE_METRICS, factors=[
+        {"name": "clearing.enabled", "values": [False, True]},
+        {"name": "fed_backstop.enabled", "values": [False, True]},
+        {"name": "dislocation_slope_bp", "values": [2.0, 4.5]},
+    ])
+    return study, run_study(study, batch_regimes=1)
+
+
+def test_probability_diffs_are_result_difference(shares):
+    """Each point's diff columns are Result.difference's for the pair (base, point) run together:
+    the difference of shares and its 90% paired bootstrap, from the study seed."""
+    study, frame = shares
+    base = get_preset(study.base)
+    intervals = 0
+    for _, row in frame[frame["point"] >= 0].drop_duplicates("point").iterrows():
+        changes = {"clearing.enabled": bool(row["clearing.enabled"]), "fed_backstop.enabled": bool(row["fed_backstop.enabled"])}
+        point = with_changes(base, changes, name="point")
+        result = engine.simulate("april_2025", [base, point], paths=study.paths, seed=study.seed,
+                                 assumptions={"dislocation_slope_bp": row["dislocation_slope_bp"]})
+        for metric in SHARE_METRICS:
+            swept = frame[(frame["point"] == row["point"]) & (frame["metric"] == metric)].iloc[0]
+            expected = result.difference(metric, "point", base.name)
+            assert [swept["diff_p5"], swept["diff_p50"], swept["diff_p95"]] == [expected[k] for k in ("p5", "p50", "p95")]
+            assert swept["p50"] == result.probability(metric)[1]
+            intervals += swept["diff_p5"] < swept["diff_p50"] < swept["diff_p95"]
+    assert intervals >= 2, "some points carry a real interval, not a point difference"
+
+
+def test_probability_diffs_bracket_the_difference_of_shares(shares):
+    _, frame = shares
+    by_point = frame[frame["point"] >= 0]
+    assert (by_point["diff_p5"] <= by_point["diff_p50"]).all() and (by_point["diff_p50"] <= by_point["diff_p95"]).all()
+    base = frame[frame["point"] == -1].set_index(["dislocation_slope_bp", "metric"])["p50"]
+    keys = list(zip(by_point["dislocation_slope_bp"], by_point["metric"], strict=True))
+    np.testing.assert_allclose(by_point["diff_p50"], by_point["p50"].to_numpy() - base.loc[keys].to_numpy(), atol=1e-9)
+
+
+@pytest.mark.parametrize("batch", [3, 1000])
+def test_probability_intervals_do_not_depend_on_batching(shares, batch):
+    study, one = shares
+    pd.testing.assert_frame_equal(run_study(study, batch_regimes=batch), one, check_exact=True)
+
+
+def test_probability_intervals_on_dask_are_the_local_ones(shares):
+    study, local = shares
+    frame = run_study(study, backend="dask", scheduler="inproc", batch_regimes=2)
+    pd.testing.assert_frame_equal(frame, local, check_exact=True)
+
+
+def test_one_at_a_time_sweep_compares_with_the_base_point():
+    """A tornado study: one base row per scenario, and a moved assumption's diffs are to the base point
+    (the base regime under calibrated assumptions), the same for any batching or on Dask."""
+    study = _study(design="one_at_a_time", paths=30, factors=[
+        {"name": "leverage_cap.max_gross_leverage_x"}, {"name": "fundamental_share"},
+    ])
+    frame = run_study(study, batch_regimes=1)
+    assert (frame["point"] == -1).sum() == len(study.metrics)
+    assert sorted(set(frame["point"])) == [-1, 0, 1, 2, 3, 4]
+    at_base = frame[frame["point"] == 0]
+    assert (at_base[list(DIFF_COLUMNS)] == 0).all().all()
+    base = get_preset(study.base)
+    moved = engine.simulate("march_2020", [base], paths=30, seed=study.seed, assumptions={"fundamental_share": 0.4})
+    reference = engine.simulate("march_2020", [base], paths=30, seed=study.seed)
+    metric = "peak_10y_yield_change_bp"
+    high = frame[(frame["fundamental_share"] == 0.4) & (frame["metric"] == metric)].iloc[0]
+    paired = moved.metrics[metric][0] - reference.metrics[metric][0]
+    assert high["diff_p50"] == np.percentile(paired, 50) and high["diff_p50"] != 0
+    pd.testing.assert_frame_equal(run_study(study, batch_regimes=50), frame, check_exact=True)
+    pd.testing.assert_frame_equal(run_study(study, backend="dask", scheduler="inproc"), frame, check_exact=True)
+
+
 def test_several_scenarios_keep_their_order():
     study = _study(factors=[{"name": "leverage_cap.enabled"}], scenarios=["foreign_selloff_2026", "march_2020"])
     frame = run_study(study)
@@ -163,6 +243,7 @@ def test_sweep_out_writes_parquet_study_copy_and_run_json(tmp_path, capsys):
     assert (out / "study.toml").read_text() == GOOD
     run = json.loads((out / "run.json").read_text())
     assert run["seed"] == 0 and run["backend"] == "local" and run["model_version"] == engine.MODEL_VERSION
+    assert run["sweep_schema_version"] == SWEEP_SCHEMA_VERSION == 2 and run["design"] == "grid"
     assert {"numpy", "pandas", "pyarrow"} <= set(run["packages"]) and run["elapsed_s"] > 0
     printed = pd.read_csv(__import__("io").StringIO(stdout))
     pd.testing.assert_frame_equal(printed, frame, check_dtype=False)
