@@ -35,6 +35,7 @@ from engine.result import Result
 from engine.scenario import Scenario, scenario_names
 from engine.study import ONE_AT_A_TIME, Study, one_at_a_time_plan
 from policy import PolicyRegime, lever_specs, regime_value, with_changes
+from policy.run_settings import MAX_PATHS_BATCH
 
 __all__ = [
     "DEFAULT_CHANNELS",
@@ -92,7 +93,7 @@ class _Run(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    paths: int = Field(ge=1, le=100_000, description="Monte Carlo paths per run")
+    paths: int = Field(ge=1, le=MAX_PATHS_BATCH, description="Monte Carlo paths per run")
     seed: int = Field(ge=0, lt=2**32, description="Random seed (common to every run of an analysis)")
 
 

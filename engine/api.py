@@ -17,14 +17,15 @@ from engine.draws import draw
 from engine.dynamics import Backend, run_stress, run_stress_summary
 from engine.errors import InputError
 from engine.functioning import breakdown_days, dysfunction_days
+from engine.memory import memory_message
 from engine.metrics import compute_metrics, summary_metrics
 from engine.result import Result, SummaryResult
-from engine.scenario import MAX_DAYS, Scenario, load_scenario, shock_paths, with_fundamental_mode
+from engine.scenario import Scenario, load_scenario, shock_paths, with_fundamental_mode
 from engine.transmission import regime_parameters
 from engine.version import MODEL_VERSION
 from policy import PolicyRegime, RegimeInputError, get_preset, load_regime_file
+from policy.run_settings import MEMORY_BUDGET_MB, RunMode, RunSettings, run_settings
 
-MAX_PATHS = 100_000
 FUNDAMENTAL_SHARE = "fundamental_share"
 
 
@@ -88,6 +89,25 @@ def _apply_assumptions(sc: Scenario, cal: Calibration, assumptions: Mapping[str,
     return sc, cal.model_copy(update={"values": values})
 
 
+def _checked_settings(mode: object, paths: object, days: object, seed: object, shock_scale: object, regimes: int,
+                      histories: object) -> RunSettings:
+    """The run's settings validated by the one spec, and its memory estimate checked against the budget."""
+    if mode not in MEMORY_BUDGET_MB:
+        raise InputError(f"mode: {mode!r}; allowed: batch or interactive")
+    if not isinstance(histories, bool):
+        raise InputError(f"histories: {histories!r}; allowed: True or False")
+    try:
+        settings = run_settings(mode=mode, paths=paths, days=days, seed=seed, shock_scale=shock_scale,
+                                regimes=regimes, histories=histories)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    too_big = memory_message(settings.regimes, settings.paths, settings.days, histories=settings.histories,
+                             budget_mb=MEMORY_BUDGET_MB[settings.mode], mode=settings.mode)
+    if too_big:
+        raise InputError(too_big)
+    return settings
+
+
 @overload
 def simulate(
     scenario: str | Path | Scenario,
@@ -101,6 +121,7 @@ def simulate(
     fundamental_mode: str | None = None,
     kernel: Backend = "compiled",
     histories: Literal[True] = True,
+    mode: RunMode = "batch",
 ) -> Result: ...
 
 
@@ -117,6 +138,7 @@ def simulate(
     fundamental_mode: str | None = None,
     kernel: Backend = "compiled",
     histories: Literal[False],
+    mode: RunMode = "batch",
 ) -> SummaryResult: ...
 
 
@@ -132,6 +154,7 @@ def simulate(
     fundamental_mode: str | None = None,
     kernel: Backend = "compiled",
     histories: bool = True,
+    mode: RunMode = "batch",
 ) -> Result | SummaryResult:
     """Run a scenario under one or more regimes and return the `Result` the CLI prints.
 
@@ -146,6 +169,9 @@ def simulate(
     `histories=False` returns a `SummaryResult`: the same metrics, summary, probabilities and
     paired differences, from running peaks, troughs and sums kept inside the kernel, with no daily
     (regime, path, day) arrays (for sweeps and policy maps: less memory, less time).
+    `mode` picks the limits of `policy.run_settings` (batch: up to 100,000 paths; interactive, the
+    app's: up to 10,000 paths and 4 regimes); a run whose estimated memory exceeds the mode's
+    budget is refused before it starts (InputError naming what fits).
     """
     sc = with_fundamental_mode(resolve_scenario(scenario), fundamental_mode)
     chosen = [resolve_regime(r) for r in (regimes or [sc.regime])]
@@ -153,15 +179,9 @@ def simulate(
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise InputError(f"regime: name '{duplicates[0]}' appears twice; each regime in a run needs its own name")
-    if not (isinstance(paths, int) and 1 <= paths <= MAX_PATHS):
-        raise InputError(f"paths: {paths!r}; allowed: a whole number from 1 to {MAX_PATHS:,}")
-    if not (isinstance(seed, int) and 0 <= seed < 2**32):
-        raise InputError(f"seed: {seed!r}; allowed: a whole number from 0 to {2**32 - 1}")
-    if not (np.isfinite(shock_scale) and 0.0 <= shock_scale <= 5.0):
-        raise InputError(f"shock_scale: {shock_scale!r}; allowed: a number from 0 to 5")
-    days = sc.default_days if days is None else days
-    if not (isinstance(days, int) and 1 <= days <= MAX_DAYS):
-        raise InputError(f"days: {days!r}; allowed: a whole number from 1 to {MAX_DAYS}")
+    settings = _checked_settings(mode, paths, sc.default_days if days is None else days, seed, shock_scale,
+                                 len(chosen), histories)
+    paths, days, seed, shock_scale = settings.paths, settings.days, settings.seed, settings.shock_scale
     cal = load_calibration(sc.era)
     if assumptions:
         sc, cal = _apply_assumptions(sc, cal, assumptions)
@@ -171,8 +191,6 @@ def simulate(
     calm = calm_equilibrium(rp, cal, draws)
     if kernel not in ("compiled", "numpy"):
         raise InputError(f"kernel: {kernel!r}; allowed: compiled or numpy")
-    if not isinstance(histories, bool):
-        raise InputError(f"histories: {histories!r}; allowed: True or False")
     if not histories and kernel == "compiled":
         summary = run_stress_summary(rp, cal, draws, calm, shocks, float(shock_scale), days)
         return SummaryResult(

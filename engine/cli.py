@@ -14,16 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from engine.cli_args import setting, whole_number
 from engine.errors import InputError
+from policy.run_settings import MAX_REGIMES_BATCH
 
 if TYPE_CHECKING:  # pandas and the model load only inside the commands that need them (fast --help)
     import pandas as pd
 
-# Copies of engine.api.MAX_PATHS, engine.scenario.MAX_DAYS and CLI_FUNDAMENTAL_MODES: importing
-# those modules costs pandas and the model (~0.6 s) before any flag is read.
-# tests/test_sweep.py checks that they still agree.
-MAX_PATHS = 100_000
-MAX_DAYS = 250
+# A copy of engine.scenario.FUNDAMENTAL_MODES[:2] (tests/test_sweep.py checks they agree): the CLI
+# offers the two alternative constructions, and `engine.scenario` is not imported before a flag is read.
 CLI_FUNDAMENTAL_MODES = ("observed_share", "proxy_beta")
 
 
@@ -32,29 +31,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise InputError(message)
-
-
-def _int_in(name: str, low: int, high: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number; allowed: {low} to {high:,}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value}; allowed: {low} to {high:,}")
-        return value
-
-    return parse
-
-
-def _shock_scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number; allowed: 0 to 5") from None
-    if not (value == value and 0.0 <= value <= 5.0):
-        raise argparse.ArgumentTypeError(f"{text}; allowed: a finite number from 0 to 5")
-    return value
 
 
 def _parser() -> _Parser:
@@ -70,10 +46,10 @@ def _parser() -> _Parser:
     run = sub.add_parser("run", help="simulate a scenario under regimes")
     run.add_argument("--scenario", required=True)
     run.add_argument("--regime", action="append", default=[])
-    run.add_argument("--shock-scale", type=_shock_scale, default=1.0)
-    run.add_argument("--paths", type=_int_in("--paths", 1, MAX_PATHS), default=1000)
-    run.add_argument("--days", type=_int_in("--days", 1, MAX_DAYS), default=None)
-    run.add_argument("--seed", type=_int_in("--seed", 0, 2**32 - 1), default=0)
+    run.add_argument("--shock-scale", type=setting("shock_scale"), default=1.0)
+    run.add_argument("--paths", type=setting("paths"), default=1000)
+    run.add_argument("--days", type=setting("days"), default=None)
+    run.add_argument("--seed", type=setting("seed"), default=0)
     run.add_argument("--baseline", default=None, metavar="REGIME",
                      help="regime the others are compared with, path by path (default: the first)")
     run.add_argument("--series", action="store_true", help="add daily p5/p50/p95 paths (json)")
@@ -82,23 +58,23 @@ def _parser() -> _Parser:
                      "or from the 2y with a pre-episode beta (proxy_beta); default: the scenario file's")
     run.add_argument("--format", **fmt)
     back = sub.add_parser("backtest", help="model versus history: March 2020 (tuned), April 2025 and placebos (tests)")
-    back.add_argument("--paths", type=_int_in("--paths", 1, MAX_PATHS), default=2000)
-    back.add_argument("--seed", type=_int_in("--seed", 0, 2**32 - 1), default=0)
+    back.add_argument("--paths", type=setting("paths"), default=2000)
+    back.add_argument("--seed", type=setting("seed"), default=0)
     back.add_argument("--fundamental-mode", choices=CLI_FUNDAMENTAL_MODES, default=None)
     back.add_argument("--view", choices=["targets", "inputs", "rmse", "paths", "compare-fundamental"], default="targets",
                       help="targets: the scored table; inputs: what each episode takes from data; rmse: daily 10y "
                       "path errors; paths: daily model vs observed 10y; compare-fundamental: both fundamental paths")
     back.add_argument("--format", **fmt)
     sens = sub.add_parser("sensitivity", help="backtest p50 with each tuned parameter at its range ends")
-    sens.add_argument("--paths", type=_int_in("--paths", 1, MAX_PATHS), default=1000)
-    sens.add_argument("--seed", type=_int_in("--seed", 0, 2**32 - 1), default=0)
+    sens.add_argument("--paths", type=setting("paths"), default=1000)
+    sens.add_argument("--seed", type=setting("seed"), default=0)
     sens.add_argument("--format", **fmt)
     sweep = sub.add_parser("sweep", help="run a study file: a grid, LHS or Sobol sweep of levers and assumptions")
     sweep.add_argument("study", metavar="STUDY.toml")
     sweep.add_argument("--backend", choices=["local", "dask"], default="local")
     sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="dask scheduler address (default: start a local cluster of 2 worker processes)")
-    sweep.add_argument("--batch-regimes", type=_int_in("--batch-regimes", 1, 10_000), default=None,
+    sweep.add_argument("--batch-regimes", type=whole_number(1, MAX_REGIMES_BATCH), default=None,
                        help="regimes per simulate call (default: engine.sweep.DEFAULT_BATCH_REGIMES)")
     sweep.add_argument("--out", default=None, metavar="DIR",
                        help="write results.parquet (or .csv), a copy of the study file and run.json here")

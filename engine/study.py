@@ -29,12 +29,13 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from engine.api import MAX_PATHS, assumption_ranges, resolve_scenario
+from engine.api import assumption_ranges, resolve_scenario
 from engine.drivers import HEADLINE_METRICS
 from engine.errors import InputError
 from engine.metrics import EXCEEDANCES, METRICS
 from engine.scenario import describe_scenario_error
 from policy import LeverSpec, get_preset, lever_specs, preset_names, regime_value
+from policy.run_settings import MAX_PATHS_BATCH, MAX_SEED, MAX_SHOCK_SCALE
 
 MAX_STUDY_FILE_BYTES = 64 * 1024
 MAX_POINTS = 10_000  # points per scenario: 10,000 regimes x 500 paths is about 10 minutes on 2 cores
@@ -69,9 +70,9 @@ class Study(_Strict):
     name: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
     description: str = Field(default="", max_length=2000)
     scenarios: tuple[str, ...] = Field(min_length=1, max_length=12)
-    paths: int = Field(default=500, ge=1, le=MAX_PATHS)
-    seed: int = Field(default=0, ge=0, le=2**32 - 1)
-    shock_scale: float = Field(default=1.0, ge=0.0, le=5.0)
+    paths: int = Field(default=500, ge=1, le=MAX_PATHS_BATCH)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    shock_scale: float = Field(default=1.0, ge=0.0, le=MAX_SHOCK_SCALE)
     base: str = Field(default="status_quo", max_length=40)
     design: Design = "grid"
     samples: int | None = Field(default=None, ge=2, le=MAX_POINTS)

@@ -59,15 +59,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from policy.presets import PRESETS, get_preset, preset_names
 from policy.regime import PolicyRegime
+from policy.run_settings import MAX_PATHS_INTERACTIVE as MAX_PATHS
+from policy.run_settings import MAX_REGIMES_INTERACTIVE as MAX_REGIMES
+from policy.run_settings import MAX_SEED, MAX_SHOCK_SCALE
 from policy.spec import LeverSpec, allowed_range, lever_specs, regime_value, with_changes
 
 QUERY_VERSION = 2
 SUPPORTED_VERSIONS: tuple[int, ...] = (1, 2)
 V1_MODEL_VERSION = "0.1"  # the model every version-1 link was made with
-MAX_REGIMES = 4
-MAX_PATHS = 10_000
-MAX_SHOCK_SCALE = 5.0
-MAX_SEED = 2**32 - 1
 DEFAULT_PRESETS: tuple[str, ...] = ("status_quo", "clearing_rule", "all_guardrails")
 _MAX_PARAMS = 400
 _MAX_VALUE_CHARS = 200
@@ -132,7 +131,7 @@ class ViewState(BaseModel):
 
     scenario: str
     shock_scale: float = Field(default=1.0, ge=0.0, le=MAX_SHOCK_SCALE)
-    paths: int = Field(default=500, ge=1, le=MAX_PATHS)
+    paths: int = Field(default=500, ge=1, le=MAX_PATHS)  # the interactive limit of the run spec
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
     regimes: list[RegimeView] = Field(min_length=1, max_length=MAX_REGIMES)
     assumptions: dict[str, float] = Field(default_factory=dict)

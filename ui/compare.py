@@ -22,6 +22,7 @@ from briefing.headline import HEADLINE, headline_rows, story
 from engine import METRICS, MODEL_VERSION, InputError, assumption_ranges, load_scenario
 from engine.dynamics import SERIES
 from policy.query import QUERY_VERSION, regimes_from_view, view_url
+from policy.run_settings import MAX_PATHS_INTERACTIVE, MAX_SEED, MAX_SHOCK_SCALE
 from ui import levers, scenario_editor, state, table
 from ui.runner import LONG_RUN_PATHS, run_view
 from ui.text import FED_NOTE, FUNCTIONING_NOTE
@@ -123,7 +124,7 @@ def _sidebar() -> None:
         st.slider(
             "Shock severity",
             min_value=0.0,
-            max_value=5.0,
+            max_value=MAX_SHOCK_SCALE,
             step=0.1,
             key=state.K_SEVERITY,
             format="%.1fx",
@@ -134,16 +135,16 @@ def _sidebar() -> None:
         cols[0].number_input(
             "Paths",
             min_value=1,
-            max_value=10_000,
+            max_value=MAX_PATHS_INTERACTIVE,
             step=100,
             key=state.K_PATHS,
             help="Monte Carlo paths. Uncertain parameters are drawn per path; bands are 5th-95th percentiles "
-            "across paths. 500 is quick; up to 10,000 for a final briefing.",
+            f"across paths. 500 is quick; up to {MAX_PATHS_INTERACTIVE:,} for a final briefing.",
         )
         cols[1].number_input(
             "Seed",
             min_value=0,
-            max_value=2**32 - 1,
+            max_value=MAX_SEED,
             step=1,
             key=state.K_SEED,
             help="Same inputs and seed give identical results; every regime sees the same draws.",

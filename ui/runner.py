@@ -47,7 +47,7 @@ def _run_one(
         regime = PolicyRegime.model_validate_json(regime_json)
         scenario = Scenario.model_validate_json(scenario_json)
         return simulate(scenario, [regime], paths=paths, seed=seed, shock_scale=shock_scale,
-                        assumptions=json.loads(assumptions_json))
+                        assumptions=json.loads(assumptions_json), mode="interactive")
 
     key = ("one", scenario_json, regime_json, paths, seed, shock_scale, assumptions_json)
     return RESULTS.get_or_compute(key, run, owner=_session())
@@ -85,7 +85,7 @@ def _run_all(keys: tuple[Key, ...]) -> Result:
     def run() -> Result:
         regimes = [PolicyRegime.model_validate_json(k[1]) for k in keys]
         return simulate(Scenario.model_validate_json(scenario_json), regimes, paths=paths, seed=seed,
-                        shock_scale=shock_scale, assumptions=json.loads(assumptions_json))
+                        shock_scale=shock_scale, assumptions=json.loads(assumptions_json), mode="interactive")
 
     return RESULTS.get_or_compute(("all", keys), run, owner=_session())
 

@@ -1,0 +1,104 @@
+"""One spec of a run's settings and their limits, written once.
+
+`simulate`, both CLIs (`python -m engine`, `python -m briefing`), the link codec, the sidebar,
+studies and sweeps, and the docs read their bounds from here, so every surface refuses the same
+values with the same message. A run is either `batch` (CLI, Python API, sweeps: up to 100,000
+paths within the batch memory budget) or `interactive` (the app and its links: up to 10,000 paths
+and 4 regimes, within a smaller per-run budget, because a shared server runs many sessions).
+
+The memory a run needs is the engine's estimate (`engine.memory.estimate_run_mb`); the budgets are
+here because they are a deployment choice, not economics. Both can be lowered for a small server
+with the environment variables named below.
+"""
+
+import os
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+RunMode = Literal["batch", "interactive"]
+
+
+def _env_mb(name: str, default: int) -> int:
+    """A budget from the environment (whole MB, at least 100), or the default; a bad value keeps the default."""
+    text = os.environ.get(name, "")
+    return int(text) if text.isdigit() and 100 <= int(text) <= 1_000_000 else default
+
+
+# Limits, each with its reason. Change a limit here and every surface follows.
+MAX_PATHS_BATCH = 100_000  # CLI, API, sweeps: the bands' tails are stable well before this
+MAX_PATHS_INTERACTIVE = 10_000  # the app and its links: ~1 s a run on 2 cores, the slider stays usable
+MAX_DAYS = 250  # one trading year: the longest horizon a stress scenario describes
+MAX_SHOCK_SCALE = 5.0  # five times a scenario's shock: far beyond any observed episode
+MAX_SEED = 2**32 - 1  # numpy's SeedSequence takes any size; 32 bits keeps links short
+MAX_REGIMES_INTERACTIVE = 4  # columns of the comparison table on one screen
+MAX_REGIMES_BATCH = 1_000  # regimes in one simulate call; sweeps run 50 at a time
+# Memory a single run may take, estimated before it starts (engine.memory.estimate_run_mb).
+MEMORY_BUDGET_BATCH_MB = _env_mb("TMPE_BATCH_MEMORY_MB", 8_000)
+MEMORY_BUDGET_INTERACTIVE_MB = _env_mb("TMPE_INTERACTIVE_MEMORY_MB", 1_500)
+
+MAX_PATHS: dict[RunMode, int] = {"batch": MAX_PATHS_BATCH, "interactive": MAX_PATHS_INTERACTIVE}
+MAX_REGIMES: dict[RunMode, int] = {"batch": MAX_REGIMES_BATCH, "interactive": MAX_REGIMES_INTERACTIVE}
+MEMORY_BUDGET_MB: dict[RunMode, int] = {"batch": MEMORY_BUDGET_BATCH_MB, "interactive": MEMORY_BUDGET_INTERACTIVE_MB}
+
+# What each bounded setting allows, in the words every message uses.
+ALLOWED: dict[str, str] = {
+    "paths": f"a whole number from 1 to {MAX_PATHS_BATCH:,} ({MAX_PATHS_INTERACTIVE:,} in the app)",
+    "days": f"a whole number from 1 to {MAX_DAYS}",
+    "seed": f"a whole number from 0 to {MAX_SEED}",
+    "shock_scale": f"a finite number from 0 to {MAX_SHOCK_SCALE:g}",
+    "regimes": f"1 to {MAX_REGIMES_BATCH:,} regimes ({MAX_REGIMES_INTERACTIVE} in the app)",
+}
+
+
+class RunSettings(BaseModel):
+    """The settings of one run, validated: what `simulate` and every surface in front of it accept."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    mode: RunMode = Field(default="batch", description="batch (CLI, API, sweeps) or interactive (the app)")
+    paths: int = Field(default=1000, ge=1, le=MAX_PATHS_BATCH, description="Monte Carlo paths",
+                       json_schema_extra={"unit": "paths"})
+    days: int = Field(default=60, ge=1, le=MAX_DAYS, description="Horizon", json_schema_extra={"unit": "trading days"})
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="Random seed (common random numbers)")
+    shock_scale: float = Field(default=1.0, ge=0.0, le=MAX_SHOCK_SCALE, description="Shock severity",
+                               json_schema_extra={"unit": "x the scenario's shock"})
+    regimes: int = Field(default=1, ge=1, le=MAX_REGIMES_BATCH, description="Regimes in the run")
+    histories: bool = Field(default=True, description="Keep daily (regime, path, day) series (False: summaries only)")
+
+    @field_validator("paths", "days", "seed", "regimes", "shock_scale", mode="before")
+    @classmethod
+    def _no_bool(cls, value: object) -> object:
+        # pydantic's lax mode reads True as 1; a switch given as a count is a mistake, not a count.
+        if isinstance(value, bool):
+            raise ValueError("a bool")
+        return value
+
+    @model_validator(mode="after")
+    def _interactive_limits(self) -> "RunSettings":
+        if self.mode == "interactive":
+            if self.paths > MAX_PATHS_INTERACTIVE:
+                raise ValueError(f"paths: {self.paths:,}; allowed in the app: 1 to {MAX_PATHS_INTERACTIVE:,}")
+            if self.regimes > MAX_REGIMES_INTERACTIVE:
+                raise ValueError(f"regimes: {self.regimes}; allowed in the app: 1 to {MAX_REGIMES_INTERACTIVE}")
+        return self
+
+
+def describe_settings_error(err: ValidationError) -> str:
+    """One line naming the first bad field and what is allowed, as every surface prints it."""
+    first = err.errors()[0]
+    field = ".".join(str(p) for p in first["loc"])
+    if not field:  # a model-level rule already names its field
+        return str(first["msg"]).removeprefix("Value error, ")
+    value = first.get("input")
+    shown = f"{value!r}" if not isinstance(value, str) or len(value) <= 40 else f"{value[:40]!r}..."
+    allowed = ALLOWED.get(field, str(first["msg"]))
+    return f"{field}: {shown}; allowed: {allowed}"
+
+
+def run_settings(**values: object) -> RunSettings:
+    """RunSettings from keyword values, or ValueError with `describe_settings_error`'s one line."""
+    try:
+        return RunSettings(**values)  # type: ignore[arg-type]
+    except ValidationError as err:
+        raise ValueError(describe_settings_error(err)) from None
