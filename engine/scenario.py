@@ -11,7 +11,6 @@ event; `horizon_notes` says so in words (the app shows them).
 """
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -22,6 +21,7 @@ from pydantic.fields import FieldInfo
 
 from engine.calibration import Era
 from engine.errors import InputError
+from policy.files import FileInputError, read_data
 from policy.run_settings import MAX_DAYS
 
 if TYPE_CHECKING:  # numpy and pandas load inside the functions that build paths: loading and
@@ -520,24 +520,10 @@ def _shock_paths(scenario: Scenario, days: int) -> ShockPaths:
 
 
 def _parse_scenario(raw: bytes, origin: str) -> Scenario:
-    if len(raw) > MAX_SCENARIO_FILE_BYTES:
-        raise InputError(f"{origin}: file too large; allowed: at most {MAX_SCENARIO_FILE_BYTES:,} bytes")
-    if b"\x00" in raw:
-        raise InputError(f"{origin}: binary file; allowed: a TOML scenario file")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise InputError(f"{origin}: not UTF-8 text (byte {err.start}); allowed: a UTF-8 TOML scenario file") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"{origin}: malformed TOML ({err})") from None
-    except RecursionError:
-        raise InputError(f"{origin}: nested too deeply; allowed: a scenario file as documented") from None
-    except ValueError as err:  # e.g. an integer beyond Python's 4,300-digit conversion limit
-        raise InputError(
-            f"{origin}: a value could not be read ({str(err)[:80]}); allowed: numbers of at most 4,300 digits"
-        ) from None
+        data = read_data(raw, fmt="toml", origin=origin, what="a TOML scenario file", max_bytes=MAX_SCENARIO_FILE_BYTES)
+    except FileInputError as err:
+        raise InputError(str(err)) from None
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:

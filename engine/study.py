@@ -21,8 +21,6 @@ turns a valid study into points and runs them.
 
 import itertools
 import math
-import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +33,7 @@ from engine.errors import InputError
 from engine.metrics import EXCEEDANCES, METRICS
 from engine.scenario import describe_scenario_error
 from policy import LeverSpec, get_preset, lever_specs, preset_names, regime_value
+from policy.files import FileInputError, read_file
 from policy.run_settings import MAX_PATHS_BATCH, MAX_SEED, MAX_SHOCK_SCALE
 
 MAX_STUDY_FILE_BYTES = 64 * 1024
@@ -408,43 +407,16 @@ def parse_study(data: dict[str, Any], *, root: Path | None = None, origin: str =
         raise InputError(f"{origin}: {describe_study_error(err)}") from None
 
 
-def _long_number_key(raw: bytes) -> str:
-    """'paths: ' when the unreadable huge number is on a `paths = ...` line (tomllib does not say)."""
-    text = raw.decode("utf-8", errors="replace")
-    table = ""
-    for line in text.splitlines():
-        header = re.match(r"^\s*\[\[?\s*([A-Za-z0-9_.]+)\s*\]\]?", line)
-        if header:
-            table = header.group(1) + "."
-        found = re.match(r"^\s*([A-Za-z0-9_.]+)\s*=\s*[-+]?[0-9_]{4000,}", line)
-        if found:
-            return f"{table}{found.group(1)}: "
-    return ""
-
-
 def load_study(path: str | Path) -> Study:
     """Read and check a study TOML file; raises InputError with one line naming the field."""
     path = Path(path)
-    origin = path.name
     if not path.is_file():
-        raise InputError(f"{origin}: no such study file; allowed: a .toml file (see scenarios/studies/)")
-    raw = path.read_bytes()
-    if len(raw) > MAX_STUDY_FILE_BYTES:
-        raise InputError(f"{origin}: file too large; allowed: at most {MAX_STUDY_FILE_BYTES:,} bytes")
+        raise InputError(f"{path.name}: no such study file; allowed: a .toml file (see scenarios/studies/)")
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as err:
-        raise InputError(f"{origin}: not UTF-8 text (byte {err.start}); allowed: a UTF-8 TOML study file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"{origin}: malformed TOML ({err})") from None
-    except RecursionError:
-        raise InputError(f"{origin}: nested too deeply; allowed: a study file as documented") from None
-    except ValueError as err:  # an integer beyond Python's 4,300-digit conversion limit
-        raise InputError(
-            f"{origin}: {_long_number_key(raw)}a value could not be read ({str(err)[:60]}); "
-            "allowed: numbers of at most 4,300 digits"
-        ) from None
-    return parse_study(data, root=path.parent, origin=origin)
+        data = read_file(path, what="a TOML study file (see scenarios/studies/)", max_bytes=MAX_STUDY_FILE_BYTES)
+    except FileInputError as err:
+        raise InputError(str(err)) from None
+    return parse_study(data, root=path.parent, origin=path.name)
 
 
 __all__ = [

@@ -1,12 +1,10 @@
 """Regime files (JSON or TOML): read with hard limits and clear errors, written as JSON."""
 
-import json
-import tomllib
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
+from policy.files import FileInputError, read_data
 from policy.regime import PolicyRegime
 from policy.spec import describe_validation_error
 
@@ -29,24 +27,12 @@ class RegimeInputError(ValueError):
 
 def parse_regime_text(raw: bytes, *, fmt: str, origin: str) -> PolicyRegime:
     """Validate regime bytes (`fmt` is 'json' or 'toml'); `origin` names the source in messages."""
-    if len(raw) > MAX_REGIME_FILE_BYTES:
-        raise RegimeInputError(
-            f"{origin}: file is {len(raw):,} bytes; allowed: at most {MAX_REGIME_FILE_BYTES:,} bytes"
-        )
-    if b"\x00" in raw:
-        raise RegimeInputError(f"{origin}: binary file; allowed: a JSON or TOML regime file")
+    if fmt not in ("json", "toml"):
+        raise RegimeInputError(f"{origin}: unknown file type; allowed: .json or .toml")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise RegimeInputError(f"{origin}: not UTF-8 text; allowed: a JSON or TOML regime file") from None
-    try:
-        data: Any = json.loads(text) if fmt == "json" else tomllib.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as err:
-        raise RegimeInputError(f"{origin}: malformed {fmt.upper()} ({err})") from None
-    except RecursionError:
-        raise RegimeInputError(f"{origin}: nested too deeply; allowed: a flat regime object") from None
-    if not isinstance(data, dict):
-        raise RegimeInputError(f"{origin}: top level must be an object with a 'name' field")
+        data = read_data(raw, fmt=fmt, origin=origin, what="a JSON or TOML regime file", max_bytes=MAX_REGIME_FILE_BYTES)
+    except FileInputError as err:
+        raise RegimeInputError(str(err)) from None
     for (group, field), change in RETIRED_FIELDS.items():
         if isinstance(data.get(group), dict) and field in data[group]:
             raise RegimeInputError(f"{origin}: {group}.{field}: {change}")
@@ -63,9 +49,7 @@ def load_regime_file(path: str | Path) -> PolicyRegime:
     if fmt not in ("json", "toml"):
         raise RegimeInputError(f"{path.name}: unknown file type; allowed: .json or .toml")
     if path.stat().st_size > MAX_REGIME_FILE_BYTES:
-        raise RegimeInputError(
-            f"{path.name}: file too large; allowed: at most {MAX_REGIME_FILE_BYTES:,} bytes"
-        )
+        raise RegimeInputError(f"{path.name}: file too large; allowed: at most {MAX_REGIME_FILE_BYTES:,} bytes")
     return parse_regime_text(path.read_bytes(), fmt=fmt, origin=path.name)
 
 

@@ -60,7 +60,7 @@ def test_bools_are_not_counts():
 
 def test_a_run_beyond_the_memory_budget_is_refused_before_it_starts():
     regimes = ["status_quo", "clearing_rule", "dealer_rule", "all_guardrails"]
-    out = _engine_cli("run", "--scenario", "march_2020", *sum([["--regime", r] for r in regimes], []),
+    out = _engine_cli("run", "--scenario", "march_2020", *[arg for r in regimes for arg in ("--regime", r)],
                       "--paths", "100000", "--days", "250")
     assert out.returncode == 2, out.stderr
     line = out.stderr.strip()
