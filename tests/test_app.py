@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shown import shown
 from streamlit.testing.v1 import AppTest
 
 from briefing.headline import HEADLINE
@@ -275,7 +276,7 @@ def test_add_rename_and_remove_regimes():
     at.text_input(key=f"w.r{uid}.name").input("tight cap").run()
     assert _check(at).regimes[3].name == "tight cap"
     at.text_input(key=f"w.r{uid}.name").input("status_quo").run()  # duplicate: refused, visible message
-    assert any("already used" in e.value for e in at.error)
+    assert any("already used" in shown(e.value) for e in at.error)
     assert _check(at).regimes[3].name == "tight cap"
     assert len(_table(at).rows[0]) == 5  # four regimes as columns
     removed = _edit(at, 1)
@@ -438,7 +439,7 @@ def test_bad_upload_shows_the_field_and_keeps_state():
     bad = b'{"name": "x", "clearing": {"haircut_floor_pct": 50}}'
     at.file_uploader(key=f"w.r{uid}.upload.0").set_value(("bad.json", bad, "application/json")).run()
     assert not at.exception
-    errors = " ".join(e.value for e in at.error)
+    errors = " ".join(shown(e.value) for e in at.error)
     assert "bad.json" in errors and "clearing.haircut_floor_pct" in errors and "0 to 10" in errors
     assert _view(at) == before
     _check(at)

@@ -7,6 +7,7 @@ every expected number comes from `engine.simulate` on the same scenario object. 
 from pathlib import Path
 
 import pytest
+from shown import shown
 from streamlit.testing.v1 import AppTest
 
 from engine import load_scenario, simulate
@@ -157,7 +158,7 @@ def test_a_bad_value_shows_the_field_and_range_and_keeps_the_previous_scenario(p
     at.session_state[_events_key(at)] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [], **edits}
     at.number_input(key="w.se.sales.foreign_official").set_value(900.0)
     _apply(at)
-    errors = [e.value for e in at.error]
+    errors = [shown(e.value) for e in at.error]
     assert len(errors) == 1 and words in errors[0] and errors[0].startswith("Scenario not changed: "), errors
     assert _view(at) == before and at.session_state["_ran"] == ran and at.metric[0].value == metric
     # the form keeps what the user typed, so nothing is lost
@@ -185,7 +186,7 @@ def test_an_upload_that_is_an_edit_becomes_readable_link_parameters(page):
     assert not at.error
     assert _view(at).scenario_edit == {"sales.treasury": "75", "fund": "0.5"} and _view(at).custom_scenario is None
     assert at.session_state["_ran"] == edited and at.metric[0].value == _expected_metric(_view(at))
-    assert any("Loaded mine.toml" in s.value for s in at.success)
+    assert any("Loaded mine.toml" in shown(s.value) for s in at.success)
 
 
 def test_an_upload_of_another_scenario_travels_whole(page):
@@ -210,12 +211,12 @@ def test_a_bad_upload_names_the_field_and_keeps_the_scenario(page):
     text = scenario_to_toml(load_scenario("march_2020")).replace("history/march_2020.csv", "../../etc/passwd")
     at.file_uploader(key="w.se.upload.0").set_value(("evil.toml", text.encode(), "application/toml")).run()
     _ok(at)
-    errors = " ".join(e.value for e in at.error)
+    errors = " ".join(shown(e.value) for e in at.error)
     assert "evil.toml: history: " in errors and "allowed: " + ", ".join(history_files()) in errors
     assert _view(at) == before and at.session_state["_ran"] == ran
     at.file_uploader(key="w.se.upload.0").set_value(("bin.toml", b"\xff\xfe\x00", "application/toml")).run()
     _ok(at)
-    assert "bin.toml: binary file" in " ".join(e.value for e in at.error) and _view(at) == before
+    assert "bin.toml: binary file" in " ".join(shown(e.value) for e in at.error) and _view(at) == before
 
 
 def test_a_scenario_too_large_for_the_link_is_offered_as_a_file(page):

@@ -26,6 +26,7 @@ from policy.run_settings import MAX_PATHS_INTERACTIVE, MAX_SEED, MAX_SHOCK_SCALE
 from ui import levers, scenario_editor, state, table
 from ui.runner import LONG_RUN_PATHS, run_view
 from ui.text import FED_NOTE, FUNCTIONING_NOTE
+from ui.text import plain as _plain
 
 # The key stress chart's series on the first screen (the small multiples below use the charts' default set).
 KEY_SERIES = "yield_10y_change_bp"
@@ -103,15 +104,15 @@ def _sidebar() -> None:
                 icon=":material/science:",
             )
         with st.expander("About this scenario and its sources"):
-            st.caption(sc.description)
-            st.markdown(f"**Fundamental 10y path.** {sc.fundamental.source}")
+            st.caption(_plain(sc.description))
+            st.markdown(f"**Fundamental 10y path.** {_plain(sc.fundamental.source)}")
             for flow in sc.flows:
                 st.markdown(
                     f"**{flow.sector.replace('_', ' ').capitalize()} sales:** ${flow.total_usd_bn:,.0f}bn over "
-                    f"days {flow.start_day}-{flow.end_day}. {flow.source}"
+                    f"days {flow.start_day}-{flow.end_day}. {_plain(flow.source)}"
                 )
             if sc.events:
-                st.markdown("**Events:** " + "; ".join(f"day {e.day}: {e.label}" for e in sc.events))
+                st.markdown("**Events:** " + _plain("; ".join(f"day {e.day}: {e.label}" for e in sc.events)))
         edited = scenario_editor.edit_caption(state.view())
         if edited:
             st.caption(_plain(edited[0].upper() + edited[1:]))
@@ -262,11 +263,6 @@ def _key_chart(result, baseline: str) -> None:
 
 
 # ---------------------------------------------------------------- results
-
-
-def _plain(text: str) -> str:
-    """Text safe inside Markdown: names and titles may come from a link or a file."""
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-!|<>~$:" else c for c in text)
 
 
 def summary_table(result) -> pd.DataFrame:
@@ -463,7 +459,7 @@ def _run(view):
     try:
         regimes = regimes_from_view(view)
     except ValueError as err:
-        st.error(f"A regime could not be built: {err}")
+        st.error(_plain(f"A regime could not be built: {err}"))
         return None
     progress = None
     if view.paths >= LONG_RUN_PATHS:
@@ -485,7 +481,7 @@ def _run(view):
             progress=progress,
         )
     except InputError as err:
-        st.error(str(err))
+        st.error(_plain(err))
         return None
     if progress is not None:
         bar.progress(1.0, text=f"Ran {len(regimes)} regimes x {view.paths:,} paths in {time.perf_counter() - started:.1f} s")

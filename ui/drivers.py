@@ -29,6 +29,7 @@ from briefing.numbers import delta_unit, fmt_number, fmt_probability, fmt_value
 from engine import METRICS, InputError, Scenario
 from engine.drivers import drivers
 from policy import PolicyRegime
+from ui.text import plain
 
 TOP = 8
 DRIVER_PATHS = 200  # enough to rank: effects are paired (common random numbers)
@@ -200,7 +201,7 @@ def show_drivers(
                 regime,
             )
     except InputError as err:
-        st.error(f"The drivers could not be computed: {err}")
+        st.error(plain(f"The drivers could not be computed: {err}"))
         return
     top = frame.head(TOP)
     spec = METRICS[metric]

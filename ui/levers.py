@@ -12,7 +12,7 @@ from policy import PRESET_DESCRIPTIONS, get_preset, lever_specs, regime_to_json,
 from policy.io import RegimeInputError, parse_regime_text
 from policy.query import MAX_REGIMES, regime_from_view, regimes_from_view
 from ui import state
-from ui.text import FED_NOTE, GROUP_TITLES, GROUPS
+from ui.text import FED_NOTE, GROUP_TITLES, GROUPS, plain
 
 K_EDIT = "w.edit"
 K_GROUP = "w.group"
@@ -189,7 +189,7 @@ def panel() -> None:
     top[1].text_input("Name", key=state.k_name(uid), max_chars=40)
     error = st.session_state.get(state.REGIME_ERRORS, {}).get(uid)
     if error:
-        st.error(error)
+        st.error(plain(error))
     st.caption(PRESET_DESCRIPTIONS[preset])
     if base.fed_backstop.purchase_schedule_usd_bn_per_day:
         st.caption("Its Fed purchases follow the dated historical schedule, scaled with the shock severity.")
@@ -221,6 +221,6 @@ def panel() -> None:
     )
     _file_menu(uid, index, rv.name)
     if st.session_state.get(f"_upload_error.{uid}"):
-        st.error(st.session_state[f"_upload_error.{uid}"] + " Nothing was changed.")
+        st.error(plain(st.session_state[f"_upload_error.{uid}"] + " Nothing was changed."))
     elif st.session_state.get(f"_upload_note.{uid}"):
-        st.success(st.session_state.pop(f"_upload_note.{uid}"))
+        st.success(plain(st.session_state.pop(f"_upload_note.{uid}")))

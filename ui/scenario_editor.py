@@ -31,6 +31,7 @@ from engine.scenario_edit import (
 from engine.version import MODEL_VERSION
 from policy.query import MAX_LINK_SCENARIO_CHARS, ViewState, scenario_fits_link
 from ui import state
+from ui.text import plain
 
 FORM = "f.scenario"
 K_DAYS, K_VOL, K_FUND, K_REPO = "w.se.days", "w.se.vol", "w.se.fund", "w.se.repo"
@@ -287,11 +288,11 @@ def render() -> None:
         cols[1].form_submit_button("Reset to the shipped scenario", on_click=_on_reset, disabled=not edited,
                                    key="b.se.reset")
     if st.session_state.get(ERROR):
-        st.error(st.session_state[ERROR])
+        st.error(plain(st.session_state[ERROR]))
     elif st.session_state.get(NOTE):
-        st.success(st.session_state.pop(NOTE))
+        st.success(plain(st.session_state.pop(NOTE)))
     for note in horizon_notes(scenario):
-        st.caption(note)
+        st.caption(plain(note))
 
     cols = st.columns(2)
     cols[0].file_uploader(

@@ -1,5 +1,12 @@
 """Explanations shown in more than one place of the app (one wording, so the pages agree)."""
 
+
+def plain(text: object) -> str:
+    """Text shown literally inside Markdown (st.markdown, st.caption, st.error, ...): names, titles,
+    labels and messages may come from a link or a file, so no link, image, emphasis, colour or LaTeX
+    they contain may render."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-!|<>~$:" else c for c in str(text))
+
 FED_NOTE = (
     "A dated (historical) Fed purchase schedule, as in the as-it-happened presets, is scaled with the shock "
     "severity. The rule-based backstop is not scaled: it responds by itself to the dislocation the shock causes."
