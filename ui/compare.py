@@ -20,11 +20,12 @@ import streamlit as st
 
 from briefing.headline import HEADLINE, headline_rows, story
 from engine import METRICS, MODEL_VERSION, InputError, assumption_ranges, load_scenario
+from engine.bytecache import ByteLRU
 from engine.dynamics import SERIES
 from policy.query import QUERY_VERSION, regimes_from_view, view_url
 from policy.run_settings import MAX_PATHS_INTERACTIVE, MAX_SEED, MAX_SHOCK_SCALE
 from ui import levers, scenario_editor, state, table
-from ui.runner import LONG_RUN_PATHS, run_view
+from ui.runner import LONG_RUN_PATHS, SESSION_SHARE, run_view, session_id
 from ui.text import FED_NOTE, FUNCTIONING_NOTE
 from ui.text import plain as _plain
 
@@ -189,10 +190,19 @@ def _assumptions(scenario) -> None:
 # ---------------------------------------------------------------- charts (data-only updates)
 
 
-@st.cache_resource(max_entries=48, show_spinner=False)
-def _template(key: str, bare: bool, _build: Callable, _frame: pd.DataFrame) -> tuple[dict, str]:
+# Chart templates are shared by every session (read-only specs, a few hundred KB each); briefing
+# packs are one session's (a few MB each, at most half the budget per session). Both bounded in bytes.
+TEMPLATES = ByteLRU(50 * 1_000_000)
+PACKS = ByteLRU(200 * 1_000_000, owner_share=SESSION_SHARE)
+
+
+def _template(key: str, bare: bool, build: Callable, frame: pd.DataFrame) -> tuple[dict, str]:
     """A chart's spec and its main dataset's name, built once per template (read-only after).
     `bare` drops the title block (the first screen says it in one caption line instead)."""
+    return TEMPLATES.get_or_compute((key, bare), lambda: _build_template(bare, build, frame))
+
+
+def _build_template(bare: bool, _build: Callable, _frame: pd.DataFrame) -> tuple[dict, str]:
     from briefing import charts
 
     spec = _build().to_dict(validate=False)
@@ -414,12 +424,11 @@ def _warm_exports() -> None:
     threading.Thread(target=warm, name="warm-exports", daemon=True).start()
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _pack(run_key: str, base_url: str, _result, _view) -> tuple[bytes, bytes]:
+def _pack(run_key: str, base_url: str, result, view) -> tuple[bytes, bytes]:
     """(PDF, ZIP) of a run, built once: the PDF-only button after the ZIP costs nothing."""
     from briefing.pack import build_pack
 
-    return build_pack(_result, _view, base_url)
+    return PACKS.get_or_compute((run_key, base_url), lambda: build_pack(result, view, base_url), owner=session_id())
 
 
 def _briefing_pack(result, view) -> None:

@@ -35,7 +35,8 @@ RESULTS = ByteLRU(RESULT_CACHE_MB * 1_000_000, owner_share=SESSION_SHARE)
 Key = tuple[str, str, int, int, float, str]
 
 
-def _session() -> str | None:
+def session_id() -> str | None:
+    """The browser session of this script run (None outside one): the owner of its cache entries."""
     ctx = get_script_run_ctx()
     return ctx.session_id if ctx is not None else None
 
@@ -50,7 +51,7 @@ def _run_one(
                         assumptions=json.loads(assumptions_json), mode="interactive")
 
     key = ("one", scenario_json, regime_json, paths, seed, shock_scale, assumptions_json)
-    return RESULTS.get_or_compute(key, run, owner=_session())
+    return RESULTS.get_or_compute(key, run, owner=session_id())
 
 
 def stack_results(parts: Sequence[Result]) -> Result:
@@ -75,7 +76,7 @@ def stack_results(parts: Sequence[Result]) -> Result:
 
 def _stacked(keys: tuple[Key, ...]) -> Result:
     return RESULTS.get_or_compute(("stacked", keys), lambda: stack_results([_run_one(*k) for k in keys]),
-                                  owner=_session())
+                                  owner=session_id())
 
 
 def _run_all(keys: tuple[Key, ...]) -> Result:
@@ -87,7 +88,7 @@ def _run_all(keys: tuple[Key, ...]) -> Result:
         return simulate(Scenario.model_validate_json(scenario_json), regimes, paths=paths, seed=seed,
                         shock_scale=shock_scale, assumptions=json.loads(assumptions_json), mode="interactive")
 
-    return RESULTS.get_or_compute(("all", keys), run, owner=_session())
+    return RESULTS.get_or_compute(("all", keys), run, owner=session_id())
 
 
 def run_view(
