@@ -50,6 +50,7 @@ FRONTIER_HEIGHT = 360
 LABEL_COLUMN_GAP = 26
 LABEL_BOX = 18  # px per label line in the frontier's label column
 BAR_ROW = 24  # px per bar row of the horizontal bar charts
+MAP_SELECT_FIELDS = ("regime", "x", "y")  # what a click on a map cell reports back to the app
 # Outcomes where a larger number is better (the same set as engine.analysis.HIGHER_IS_BETTER).
 HIGHER_IS_BETTER = frozenset({"trough_market_depth_usd_mn", "min_swap_spread_30y_bp"})
 GROUP_WORDS = {
@@ -237,8 +238,12 @@ def policy_map_chart(
     *,
     scenario: str | None = None,
     source: str | None = None,
+    select: str | None = None,
 ) -> alt.LayerChart:
     """Heatmap of the metric's median over two swept levers (the sweep's long frame, one scenario).
+
+    `select` names a click selection of one cell (fields `MAP_SELECT_FIELDS`) for the app; the
+    clicked cell gets a black outline. Static exports leave it out.
 
     Darker is worse for the market (the scale flips for outcomes where higher is better). Presets
     whose lever values fall in the grid are drawn as labelled rings; the map's other levers are
@@ -277,6 +282,14 @@ def policy_map_chart(
         color=color,
         tooltip=tooltip,
     )
+    if select:
+        # One cell at a time (no shift-toggle); a double click clears it, as Vega-Lite's default.
+        picked = alt.selection_point(name=select, fields=list(MAP_SELECT_FIELDS), on="click", toggle=False,
+                                     clear="dblclick", empty=False)
+        rects = rects.add_params(picked).encode(
+            stroke=alt.condition(picked, alt.value("black"), alt.value("white")),
+            strokeWidth=alt.condition(picked, alt.value(3), alt.value(0.5)),
+        )
     layers: list = [rects]
     marks = preset_marks(presets or [], x_factor, y_factor, cells)
     if not marks.empty:

@@ -11,14 +11,16 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from briefing import analysis_charts as charts
 from briefing.numbers import delta_unit, fmt_value
 from engine import METRICS, MODEL_VERSION, assumption_bounds, scenario_names, simulate
 from engine import analysis as an
 from engine.study import parse_study
 from engine.sweep import STAT_COLUMNS, run_base, run_study
-from policy import get_preset
+from policy import get_preset, regime_value
 from policy.query import decode_view
 from ui import analysis as page
+from ui import state as ui_state
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 PATHS = 60
@@ -136,7 +138,53 @@ def test_policy_map(at):
     assert "Download the study (TOML)" in [d.proto.label for d in at.get("download_button")]
     # The TOML download is a study that reads back as the one run.
     assert parse_study(tomllib.loads(page.study_toml(_study()))) == _study()
-    assert at.get("link_button"), "no Open-in-the-comparison link"
+    # The chosen point (the chooser, as a click on the map sets it) shows its regime as plain text.
+    at.selectbox(key=page.K_OPEN).set_value(4).run()
+    cells = charts.policy_map_frame(frame[frame["point"] >= 0], X, Y, METRIC)
+    shown = " ".join(t.value for t in at.text)
+    assert f"Point {cells.at[4, 'regime']}" in shown
+    assert f"median {cells.at[4, 'value_text']} (5th-95th pct {cells.at[4, 'band_text']})" in shown
+    assert any(b.label == "Open as a regime in the comparison" for b in at.button)
+
+
+def test_map_selection_maps_to_the_clicked_cell():
+    frame = run_study(_study())
+    cells = charts.policy_map_frame(frame, X, Y, METRIC)
+    row = 5
+    name, x, y = cells.at[row, "regime"], float(cells.at[row, "x"]), float(cells.at[row, "y"])
+    assert page.point_from_selection(cells, [{"regime": name, "x": x, "y": y}]) == row  # Streamlit's list
+    assert page.point_from_selection(cells, {"regime": [name], "x": [x], "y": [y]}) == row  # Vega's store
+    assert page.point_from_selection(cells, [{"x": x, "y": y}]) == row
+    assert page.point_from_selection(cells, []) is None
+    assert page.point_from_selection(cells, {}) is None
+    assert page.point_from_selection(cells, [{"regime": "no_such_point"}]) is None
+    assert page.point_from_selection(cells, [{"x": "a", "y": None}]) is None
+    # The map's click selection reports exactly those fields.
+    spec = charts.policy_map_chart(frame, X, Y, METRIC, select=page.MAP_SELECTION).to_dict()
+    params = [p for p in spec.get("params", []) if p.get("name") == page.MAP_SELECTION]
+    assert params and params[0]["select"]["fields"] == list(charts.MAP_SELECT_FIELDS)
+
+
+def test_open_point_switches_to_the_comparison_with_its_levers():
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()  # the comparison first, so its session already holds a view
+    app.switch_page("app_pages/analysis.py").run()
+    _open(app, "map")
+    _run(app, "map", **{f"an.w.map.{X}.levels": 3, f"an.w.map.{Y}.levels": 3})
+    app.selectbox(key=page.K_OPEN).set_value(1).run()
+    cells = charts.policy_map_frame(run_study(_study()), X, Y, METRIC)
+    next(b for b in app.button if b.label == "Open as a regime in the comparison").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    view, messages = decode_view({k: app.query_params[k] for k in app.query_params}, scenarios=scenario_names(),
+                                 assumption_ranges=assumption_bounds, model_version=MODEL_VERSION)
+    assert messages == []
+    assert [r.preset for r in view.regimes] == ["all_guardrails", "all_guardrails"]
+    base = get_preset("all_guardrails")
+    want = {p: float(cells.at[1, a]) for p, a in ((X, "x"), (Y, "y")) if float(cells.at[1, a]) != regime_value(base, p)}
+    assert view.regimes[1].changes == want
+    assert (view.scenario, view.paths, view.seed) == (SC, PATHS, 0)
+    # The comparison page itself shows the point: its state is the link's, not the earlier view.
+    assert app.session_state[ui_state.VIEW].regimes[1].changes == want
 
 
 def test_frontier(at):

@@ -23,7 +23,7 @@ import math
 import os
 import time
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -84,6 +84,10 @@ K_VIEW = P + "w.view"
 K_CANCEL = P + "_cancel"
 K_LINK = P + "_link"
 K_MESSAGES = P + "_messages"
+K_OPEN = P + "w.map.open"  # the grid-point chooser (kept in step with a click on the map)
+K_MAP_CHART = P + "w.map.chart"
+K_MAP_CLICK = P + "_map_click"  # the last map selection seen, so only a new click moves the chooser
+MAP_SELECTION = "cell"
 LINK_KEYS = ("an.view", "an.scenario", "an.metric", "an.regimes")
 
 
@@ -166,9 +170,7 @@ def _page_url(path: str, params: dict[str, str]) -> str:
 
 def compare_link(scenario: str, base: str, changes: dict[str, Any], *, paths: int, seed: int, name: str) -> str:
     """A link to the comparison page: r0 = the base preset, r1 = the base with the point's lever values."""
-    view = ViewState(scenario=scenario, paths=paths, seed=seed,
-                     regimes=[RegimeView(preset=base, name=base), RegimeView(preset=base, name=name, changes=changes)])
-    return _page_url("compare", encode_view(view, model_version=MODEL_VERSION))
+    return _page_url("compare", compare_params(scenario, base, changes, paths=paths, seed=seed, name=name))
 
 
 def _link_default(name: str, fallback: Any) -> Any:
@@ -465,12 +467,16 @@ def view_map() -> None:
     sub = _slice(frame[frame["scenario"] == scenario], study, "map", x, y)
     source = charts.analysis_source(scenario, study.paths, study.seed, f"study {study.name}, base {study.base}")
     try:
-        chart = charts.policy_map_chart(sub, x, y, metric, presets=preset_names(), source=source)
         cells = charts.policy_map_frame(sub, x, y, metric)
     except ValueError as err:
         st.error(str(err))
         return
-    _chart(chart)
+    map_spec = charts.policy_map_chart(sub, x, y, metric, presets=preset_names(), source=source,
+                                       select=MAP_SELECTION).to_dict(validate=False)
+    map_spec["autosize"] = {"type": "pad", "contains": "padding"}  # natural size, as `_chart`
+    event = st.vega_lite_chart(map_spec, width="content", on_select="rerun", selection_mode=MAP_SELECTION,
+                               key=K_MAP_CHART)
+    _sync_clicked_point(cells, event)
     unit = METRICS[metric].unit
     table = pd.DataFrame({
         "Point": cells["regime"],
@@ -483,28 +489,115 @@ def view_map() -> None:
     _table(table, frame, f"{study.name}_{scenario}", "map")
     st.download_button("Download the study (TOML)", data=study_toml(study), file_name=f"{study.name}.toml",
                        mime="application/toml", on_click="ignore", key=P + "dl.map.toml")
-    _open_point(cells, study, scenario, x, y)
+    _open_point(cells, study, scenario, x, y, metric)
 
 
-def _open_point(cells: pd.DataFrame, study: Study, scenario: str, x: str, y: str) -> None:
-    """'Open in the comparison': a link with r0 = the base preset and r1 = the base plus the point's levers."""
-    levers = {s.path: s for s in lever_specs()}
-    if x not in levers or y not in levers:
+def point_from_selection(cells: pd.DataFrame, selection: Any) -> int | None:
+    """The row of `cells` (`briefing.analysis_charts.policy_map_frame`) a map click selected, or None.
+
+    `selection` is the chart's selection state for the map's cell parameter: Streamlit hands over
+    a list of the clicked points' fields; Vega's own form, {field: [values]}, is read too. A point
+    is matched on its name, else on its two lever values (the name is the sweep's, unique per cell)."""
+    if isinstance(selection, Mapping) and "regime" in selection:
+        values = selection["regime"]
+        points = [{"regime": v} for v in (values if isinstance(values, list | tuple) else [values])]
+    elif isinstance(selection, list | tuple):
+        points = [p for p in selection if isinstance(p, Mapping)]
+    else:
+        return None
+    for point in points[-1:]:  # the map selects one cell; the latest click wins
+        if "regime" in point:
+            hits = cells.index[cells["regime"].astype(str) == str(point["regime"])]
+        elif "x" in point and "y" in point:
+            try:
+                x, y = float(point["x"]), float(point["y"])
+            except (TypeError, ValueError):
+                return None
+            hits = cells.index[(cells["x"].astype(float) == x) & (cells["y"].astype(float) == y)]
+        else:
+            return None
+        if len(hits):
+            return int(hits[0])
+    return None
+
+
+def _sync_clicked_point(cells: pd.DataFrame, event: Any) -> None:
+    """A new click on the map moves the point chooser to the clicked cell (before the chooser is drawn).
+
+    Only a changed selection moves it, so a later choice in the chooser is not overridden on rerun."""
+    selection = (event.get("selection") or {}).get(MAP_SELECTION, []) if event is not None else []
+    token = json.dumps(selection, sort_keys=True, default=str)
+    if token == st.session_state.get(K_MAP_CLICK):
         return
-    options = list(cells.index)
-    fmt = {i: f"{cells.at[i, 'regime']}: {fmt_lever(cells.at[i, 'x'], levers[x].unit)}, "
-              f"{fmt_lever(cells.at[i, 'y'], levers[y].unit)}" for i in options}
-    choice = st.selectbox("Open a grid point in the comparison", options, format_func=fmt.get, key=P + "w.map.open")
-    row = cells.loc[choice]
+    st.session_state[K_MAP_CLICK] = token
+    row = point_from_selection(cells, selection)
+    if row is not None:
+        st.session_state[K_OPEN] = row
+
+
+def point_regime(cells: pd.DataFrame, row: int, study: Study, x: str, y: str) -> dict[str, Any]:
+    """The lever changes (from the base preset) of a map point: only what differs from the base."""
+    levers = {s.path: s for s in lever_specs()}
 
     def typed(path: str, v: Any) -> Any:
         return round(float(v)) if levers[path].type == "int" else float(v)
 
     base = get_preset(study.base)
-    # Only what differs from the base preset goes into the link (as the comparison writes its own links).
-    changes = {p: typed(p, row[a]) for p, a in ((x, "x"), (y, "y")) if typed(p, row[a]) != regime_value(base, p)}
-    url = compare_link(scenario, study.base, changes, paths=study.paths, seed=study.seed, name=f"map_{row['regime']}")
-    st.link_button("Open in the comparison", url, icon=":material/open_in_new:")
+    point = cells.loc[row]
+    # Only what differs from the base preset (as the comparison writes its own links).
+    return {p: typed(p, point[a]) for p, a in ((x, "x"), (y, "y")) if typed(p, point[a]) != regime_value(base, p)}
+
+
+def compare_params(scenario: str, base: str, changes: dict[str, Any], *, paths: int, seed: int,
+                   name: str) -> dict[str, str]:
+    """The comparison page's query parameters: r0 = the base preset, r1 = the base with the point's levers."""
+    view = ViewState(scenario=scenario, paths=paths, seed=seed,
+                     regimes=[RegimeView(preset=base, name=base), RegimeView(preset=base, name=name, changes=changes)])
+    return encode_view(view, model_version=MODEL_VERSION)
+
+
+def _open_in_compare(params: dict[str, str]) -> None:
+    """Switch to the comparison page with `params` as its link. The comparison reads its link once
+    per session and seeds its widgets only where they hold no value, so its stored view and its
+    widget values (keys "w.*", this page's are "an.*") are dropped first: it then opens as the link."""
+    from ui import state as compare_state
+
+    for key in (compare_state.VIEW, compare_state.RENDERED_PREV, compare_state.RENDERED_NOW):
+        st.session_state.pop(key, None)
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith("w.")]:
+        del st.session_state[key]
+    st.switch_page("app_pages/compare.py", query_params=params)
+
+
+def _open_point(cells: pd.DataFrame, study: Study, scenario: str, x: str, y: str, metric: str) -> None:
+    """The chosen grid point (a click on the map or this chooser) and a button opening it as a regime
+    in the comparison: r0 = the base preset, r1 = the base plus the point's levers."""
+    levers = {s.path: s for s in lever_specs()}
+    if x not in levers or y not in levers:
+        return
+    options = list(cells.index)
+    if st.session_state.get(K_OPEN) not in options:
+        st.session_state.pop(K_OPEN, None)  # a cell of an earlier map
+    fmt = {i: f"{cells.at[i, 'regime']}: {fmt_lever(cells.at[i, 'x'], levers[x].unit)}, "
+              f"{fmt_lever(cells.at[i, 'y'], levers[y].unit)}" for i in options}
+    choice = st.selectbox("Grid point (click a cell on the map, or choose here)", options, format_func=fmt.get,
+                          key=K_OPEN)
+    row = cells.loc[choice]
+    unit = METRICS[metric].unit
+    # Plain text: point names come from the study file.
+    st.text(f"Point {row['regime']}: {study.base} with {charts.factor_label(x)} = {fmt_lever(row['x'], levers[x].unit)}"
+            f" and {charts.factor_label(y)} = {fmt_lever(row['y'], levers[y].unit)}\n"
+            f"{METRICS[metric].label}: median {row['value_text']} (5th-95th pct {row['band_text']}); "
+            f"difference to {study.base} {fmt_value(row['diff_p50'], delta_unit(unit), signed=True)}")
+    changes = point_regime(cells, choice, study, x, y)
+    params = compare_params(scenario, study.base, changes, paths=study.paths, seed=study.seed,
+                            name=f"map_{row['regime']}")
+    if st.button("Open as a regime in the comparison", icon=":material/compare_arrows:", key=P + "b.map.open",
+                 help=f"The comparison page with {study.base} against {study.base} plus this point's levers "
+                      "(same scenario, paths and seed)"):
+        _open_in_compare(params)
+    st.caption("Link to that comparison:")
+    st.code(_page_url("compare", params), language=None, wrap_lines=True)
 
 
 def view_frontier() -> None:
