@@ -251,3 +251,49 @@ def test_compare_link_decodes_to_the_point():
     assert [r.preset for r in view.regimes] == ["all_guardrails", "all_guardrails"]
     assert view.regimes[1].changes == {X: 10.0, Y: 2.5}
     assert (view.paths, view.seed) == (PATHS, 3)
+
+
+def _address_bar(app: AppTest) -> dict[str, str]:
+    return {k: app.query_params[k] for k in app.query_params}
+
+
+def test_link_restores_the_view_and_the_address_bar_follows_the_inputs():
+    link = page.link_params("robustness", "repo_spike_2019", "trough_market_depth_usd_mn",
+                            ["leverage_cap", "clearing_rule"])
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.query_params.update(link)
+    app.switch_page("app_pages/analysis.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    # Reading the link back restores the view's widgets ...
+    assert app.selectbox(key=page.K_VIEW).value == "robustness"
+    assert app.selectbox(key="an.w.rob.scenario").value == "repo_spike_2019"
+    assert app.selectbox(key="an.w.rob.metric").value == "trough_market_depth_usd_mn"
+    assert (app.selectbox(key="an.w.rob.a").value, app.selectbox(key="an.w.rob.b").value) == (
+        "leverage_cap", "clearing_rule")
+    # ... and the address bar holds exactly that link (nothing of another page's).
+    assert _address_bar(app) == link
+    # Another view: the address bar becomes that view's link (the linked values it can use kept).
+    _open(app, "tornado")
+    assert _address_bar(app) == page.link_params("tornado", "repo_spike_2019", "trough_market_depth_usd_mn",
+                                                 ["leverage_cap"])
+    # A form's inputs, once submitted, are in the address bar too.
+    app.selectbox(key="an.w.tornado.base").set_value("dealer_rule")
+    app.selectbox(key="an.w.tornado.metric").set_value(METRIC)
+    app.checkbox(key="an.w.tornado.assumptions").set_value(False)
+    app.number_input(key="an.w.tornado.paths").set_value(20)
+    next(b for b in app.button if b.label == "Run").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert _address_bar(app) == page.link_params("tornado", "repo_spike_2019", METRIC, ["dealer_rule"])
+    # The link shown on the page is the address bar's.
+    code = app.get("code")[-1].proto.code_text
+    assert dict(parse_qsl(urlsplit(code).query)) == _address_bar(app)
+
+
+def test_bad_link_values_are_dropped_from_the_address_bar():
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params.update({"an.view": "stress_grid", "an.regimes": "status_quo,<b>nope</b>"})
+    app.switch_page("app_pages/analysis.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert "an.regimes: '<b>nope</b>' is not a preset" in " ".join(t.value for t in app.text)
+    assert app.selectbox(key="an.w.grid.regime").value == "status_quo"
+    assert _address_bar(app) == page.link_params("stress_grid", None, None, ["status_quo", "status_quo"])

@@ -287,7 +287,22 @@ def _chart(chart) -> None:
     st.vega_lite_chart(spec, width="content")
 
 
+def publish_link(view: str, scenario: str | None, metric: str | None, regimes: Sequence[str]) -> None:
+    """Keep the address bar at this view's link (as the comparison keeps its own), so the URL is
+    always the shareable one; written only when it differs (setting it reruns nothing)."""
+    params = link_params(view, scenario, metric, regimes)
+    current = {k: st.query_params.get(k) for k in st.query_params}
+    if current != params:
+        st.query_params.from_dict(params)
+
+
+def _shown_or_linked(key: str, name: str) -> Any:
+    """A widget's value once it is on screen, else the link's (for the link before a run)."""
+    return st.session_state.get(key, _link_default(name, None))
+
+
 def _share(view: str, scenario: str | None, metric: str | None, regimes: Sequence[str]) -> None:
+    publish_link(view, scenario, metric, regimes)
     url = _page_url("analysis", link_params(view, scenario, metric, regimes))
     st.markdown("**Link to this view** (view, scenario, outcome and regimes; run settings use the defaults):")
     st.code(url, language=None, wrap_lines=True)
@@ -442,6 +457,8 @@ def _slice(frame: pd.DataFrame, study: Study, view: str, x: str, y: str) -> pd.D
 
 def view_map() -> None:
     study, pressed = _study_inputs("map")
+    linked_metric = _shown_or_linked(P + "w.map.metric", "metric")
+    publish_link("map", study.scenarios[0] if study else _link_default("scenario", None), linked_metric, [])
     if study is None:
         return
     frame = _study_run(study, pressed)
@@ -459,6 +476,7 @@ def view_map() -> None:
     cols = st.columns(4)
     scenario = cols[0].selectbox("Scenario shown", list(dict.fromkeys(frame["scenario"])), key=P + "w.map.show_sc")
     metric = _metric_box(P + "w.map.metric", list(study.metrics), cols[1])
+    publish_link("map", scenario, metric, [])
     x = cols[2].selectbox("Across (x)", numeric, index=0, key=P + "w.map.ax", format_func=charts.factor_label)
     y = cols[3].selectbox("Up (y)", numeric, index=1, key=P + "w.map.ay", format_func=charts.factor_label)
     if x == y:
@@ -603,10 +621,13 @@ def _open_point(cells: pd.DataFrame, study: Study, scenario: str, x: str, y: str
 def view_frontier() -> None:
     study, pressed = _study_inputs("frontier")
     if study is None:
+        publish_link("frontier", _link_default("scenario", None), _shown_or_linked(P + "w.fr.metric", "metric"),
+                     _link_default("regimes", []))
         return
     presets = st.multiselect("Presets to add (labelled)", preset_names(),
                              default=_link_default("regimes", ["status_quo", "clearing_rule", "all_guardrails"]),
                              key=P + "w.frontier.presets")
+    publish_link("frontier", study.scenarios[0], _shown_or_linked(P + "w.fr.metric", "metric"), presets)
     frame = _study_run(study, pressed)
     if frame is None:
         return
@@ -619,6 +640,7 @@ def view_frontier() -> None:
     cost = cols[1].selectbox("Calm cost", costs, key=P + "w.fr.cost", format_func=_label)
     outcomes = [m for m in study.metrics if not m.startswith("calm_")]
     outcome = _metric_box(P + "w.fr.metric", outcomes, cols[2])
+    publish_link("frontier", scenario, outcome, presets)
     extra = _preset_rows(study, scenario, [p for p in presets if p != study.base])
     if extra is None:
         return
@@ -681,6 +703,7 @@ def view_tornado() -> None:
         assumptions = st.checkbox("Include the uncertain assumptions (one more run per end of each)", value=True,
                                   key=P + "w.tornado.assumptions")
         pressed = st.form_submit_button("Run", type="primary")
+    publish_link("tornado", scenario, metric, [base])
     inputs = {"scenario": scenario, "base": base, "metric": metric, "paths": paths, "seed": seed,
               "assumptions": assumptions}
     frame = _result("tornado", inputs, pressed, lambda progress: tornado_run(inputs, progress), "Tornado")
@@ -750,6 +773,7 @@ def view_attribution() -> None:
         with cols[4]:
             paths, seed = _run_settings("attribution")
         pressed = st.form_submit_button("Run", type="primary")
+    publish_link("attribution", scenario, metric, [regime, baseline])
     if regime == baseline:
         st.error("Baseline: the same preset as the regime; allowed: two different presets")
         return
@@ -789,6 +813,7 @@ def view_amplification() -> None:
         with cols[2]:
             paths, seed = _run_settings("amplification")
         pressed = st.form_submit_button("Run", type="primary")
+    publish_link("amplification", scenario, _shown_or_linked(P + "w.amp.metric", "metric"), [regime])
     inputs = {"scenario": scenario, "regime": regime, "paths": paths, "seed": seed}
 
     def compute(progress):
@@ -827,6 +852,7 @@ def view_robustness() -> None:
         samples = st.number_input("Latin hypercube points over every uncertain assumption", 0, 200, 8,
                                   key=P + "w.rob.samples")
         pressed = st.form_submit_button("Run", type="primary")
+    publish_link("robustness", scenario, metric, [a, b])
     if a == b:
         st.error("Regime B: the same preset as regime A; allowed: two different presets")
         return
@@ -882,6 +908,7 @@ def view_expected_cost() -> None:
         extra = cols[2].number_input("Further loss on a breakdown ($bn)", 0.0, 100_000.0, value=0.0, step=10.0,
                                      key=P + "w.cost.extra")
         pressed = st.form_submit_button("Run", type="primary")
+    publish_link("expected_cost", scenario, None, list(regimes))
     if not regimes:
         st.info("Regimes: choose at least one preset.")
         return
@@ -930,6 +957,7 @@ def view_stress_grid() -> None:
         with cols[2]:
             paths, seed = _run_settings("stress_grid")
         pressed = st.form_submit_button("Run", type="primary")
+    publish_link("stress_grid", None, None, [regime, baseline])
     inputs = {"regime": regime, "baseline": baseline, "paths": paths, "seed": seed}
 
     def compute(progress):
