@@ -55,6 +55,7 @@ def _run(at: AppTest, view: str, paths_key: str | None = None, **values) -> pd.D
     assert not at.error, [e.value for e in at.error]
     labels = [d.proto.label for d in at.get("download_button")]
     assert "Download the table (CSV)" in labels
+    assert "Download briefing pack (ZIP: PDF page, chart, CSV)" in labels  # after every view's run
     assert at.get("vega_lite_chart"), "no chart"
     return at.dataframe[0].value
 

@@ -33,6 +33,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from briefing import analysis_charts as charts
+from briefing import analysis_pack as ap
 from briefing.numbers import delta_unit, fmt_lever, fmt_number, fmt_probability, fmt_value
 from engine import METRICS, MODEL_VERSION, InputError, load_scenario, scenario_names
 from engine import analysis as an
@@ -147,15 +148,8 @@ def read_link(params: dict[str, str | list[str]]) -> tuple[dict[str, Any], list[
 
 
 def link_params(view: str, scenario: str | None, metric: str | None, regimes: Sequence[str]) -> dict[str, str]:
-    """The an.* parameters of a view (only those it uses)."""
-    params = {"an.view": view}
-    if scenario:
-        params["an.scenario"] = scenario
-    if metric:
-        params["an.metric"] = metric
-    if regimes:
-        params["an.regimes"] = ",".join(regimes)
-    return params
+    """The an.* parameters of a view (only those it uses); shared with the briefing pack's link."""
+    return ap.link_params(view, scenario, metric, regimes)
 
 
 def _page_url(path: str, params: dict[str, str]) -> str:
@@ -279,6 +273,21 @@ def _table(frame: pd.DataFrame, raw: pd.DataFrame, stem: str, key: str) -> None:
                        mime="text/csv", on_click="ignore", key=f"{P}dl.{key}.csv")
 
 
+def _pack_button(stem: str, make: Callable[[str], ap.AnalysisItem]) -> None:
+    """'Download briefing pack': the view's PDF page and ZIP (chart as PDF/SVG/PNG, CSV, study,
+    README), built only when clicked (Streamlit calls `data` then), so the view is not slowed."""
+    base_url = _page_url("analysis", {})
+
+    def zipped() -> bytes:
+        return ap.build(make(base_url))[1]
+
+    st.download_button("Download briefing pack (ZIP: PDF page, chart, CSV)", data=zipped,
+                       file_name=f"briefing_{stem}.zip", mime="application/zip", on_click="ignore",
+                       icon=":material/download:", key=f"{P}dl.{stem[:40]}.pack",
+                       help="A one-page PDF (reading, chart, source, link), the chart as PDF, SVG and PNG, the table "
+                            "as CSV, the study (map, frontier) and a README with the command that reproduces it")
+
+
 def _chart(chart) -> None:
     spec = chart.to_dict(validate=False)
     # Natural size (as in the PNG export): Streamlit's default for a layered chart is autosize "fit",
@@ -321,25 +330,7 @@ def numeric_levers() -> list:
 
 def study_toml(study: Study) -> str:
     """The study as a TOML file (the format of scenarios/studies/*.toml)."""
-    def value(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, int | float):
-            return repr(v)
-        if isinstance(v, list | tuple):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        return json.dumps(str(v))
-
-    data = study.model_dump(exclude_none=True)
-    lines = []
-    for k, v in data.items():
-        if k != "factors":
-            lines.append(f"{k} = {value(v)}")
-    for factor in data["factors"]:
-        lines.append("")
-        lines.append("[[factors]]")
-        lines.extend(f"{k} = {value(v)}" for k, v in factor.items())
-    return "\n".join(lines) + "\n"
+    return ap.study_toml(study)
 
 
 def shipped_studies() -> list[str]:
@@ -505,6 +496,8 @@ def view_map() -> None:
         f"Difference to {study.base} (median)": [fmt_value(v, delta_unit(unit), signed=True) for v in cells["diff_p50"]],
     })
     _table(table, frame, f"{study.name}_{scenario}", "map")
+    _pack_button(f"map_{study.name}_{scenario}", lambda base: ap.map_item(
+        study, frame, scenario=scenario, metric=metric, x=x, y=y, held=sub, base_url=base))
     st.download_button("Download the study (TOML)", data=study_toml(study), file_name=f"{study.name}.toml",
                        mime="application/toml", on_click="ignore", key=P + "dl.map.toml")
     _open_point(cells, study, scenario, x, y, metric)
@@ -661,6 +654,8 @@ def view_frontier() -> None:
         "Dominated by": [d if isinstance(d, str) else "" for d in front["dominated_by"]],
     })
     _table(table, front, f"{study.name}_{scenario}_frontier", "frontier")
+    _pack_button(f"frontier_{study.name}_{scenario}", lambda base: ap.frontier_item(
+        study, front, scenario=scenario, cost=cost, outcome=outcome, presets=presets, base_url=base))
     st.download_button("Download the study (TOML)", data=study_toml(study), file_name=f"{study.name}.toml",
                        mime="application/toml", on_click="ignore", key=P + "dl.frontier.toml")
 
@@ -726,6 +721,9 @@ def view_tornado() -> None:
         "Note": frame["note"],
     })
     _table(table, frame, f"tornado_{scenario}_{base}_{metric}", "tornado")
+    _pack_button(f"tornado_{scenario}_{base}", lambda url: ap.tornado_item(
+        frame, scenario=scenario, base=base, metric=metric, paths=paths, seed=seed, assumptions=assumptions,
+        base_url=url))
     _share("tornado", scenario, metric, [base])
 
 
@@ -802,6 +800,9 @@ def view_attribution() -> None:
                                  for v, k in zip(frame["alone_mean"], frame["kind"], strict=True)],
     })
     _table(table, frame, f"attribution_{scenario}_{regime}_vs_{baseline}", "attribution")
+    _pack_button(f"attribution_{scenario}_{regime}_vs_{baseline}", lambda base: ap.attribution_item(
+        frame, scenario=scenario, regime=regime, baseline=baseline, metric=metric, paths=paths, seed=seed,
+        base_url=base))
     _share("attribution", scenario, metric, [regime, baseline])
 
 
@@ -837,6 +838,8 @@ def view_amplification() -> None:
                                    for a, b in zip(sub["increment_p5"], sub["increment_p95"], strict=True)],
     })
     _table(table, frame, f"amplification_{scenario}_{regime}", "amplification")
+    _pack_button(f"amplification_{scenario}_{regime}", lambda base: ap.amplification_item(
+        frame, scenario=scenario, regime=regime, metric=metric, paths=paths, seed=seed, base_url=base))
     _share("amplification", scenario, metric, [regime])
 
 
@@ -885,6 +888,9 @@ def view_robustness() -> None:
                   share(found["keeps_sign_share"])],
     })
     _table(table, found["points"], f"robustness_{scenario}_{a}_vs_{b}", "robustness")
+    _pack_button(f"robustness_{scenario}_{a}_vs_{b}", lambda base: ap.robustness_item(
+        found, scenario=scenario, a=a, b=b, metric=metric, paths=paths, seed=seed, samples=int(samples),
+        base_url=base))
     _share("robustness", scenario, metric, [a, b])
 
 
@@ -946,6 +952,9 @@ def view_expected_cost() -> None:
         data["Expected total cost ($bn/yr)"] = [fmt_value(v, "$bn/yr")
                                                 for v in frame["expected_total_cost_usd_bn_per_year"]]
     _table(pd.DataFrame(data), frame, f"expected_cost_{scenario}", "expected_cost")
+    _pack_button(f"expected_cost_{scenario}", lambda base: ap.expected_cost_item(
+        frame, scenario=scenario, regimes=list(regimes), paths=paths, seed=seed, probability=inputs["f"],
+        loss=inputs["loss"], extra=inputs["extra"], base_url=base))
     _share("expected_cost", scenario, None, list(regimes))
 
 
@@ -984,6 +993,8 @@ def view_stress_grid() -> None:
                                                        strict=True)],
     })
     _table(table, frame, f"stress_grid_{regime}_vs_{baseline}", "stress_grid")
+    _pack_button(f"stress_grid_{regime}_vs_{baseline}", lambda base: ap.stress_grid_item(
+        frame, regime=regime, baseline=baseline, paths=paths, seed=seed, base_url=base))
     _share("stress_grid", None, None, [regime, baseline])
 
 
