@@ -56,6 +56,8 @@ def _run(at: AppTest, view: str, paths_key: str | None = None, **values) -> pd.D
     labels = [d.proto.label for d in at.get("download_button")]
     assert "Download the table (CSV)" in labels
     assert "Download briefing pack (ZIP: PDF page, chart, CSV)" in labels  # after every view's run
+    pack = next(d for d in at.get("download_button") if d.proto.label.startswith("Download briefing pack"))
+    assert pack.proto.HasField("deferred_file_id")  # built on the click, not on every rerun of the view
     assert at.get("vega_lite_chart"), "no chart"
     return at.dataframe[0].value
 
