@@ -41,7 +41,7 @@ class UsageError(Exception):
 
 
 OPTIONS = "--scenario, --regime, --paths, --seed, --shock-scale, --base-url, --out"
-ANALYSIS_OPTIONS = ("--view, --study, --scenario, --regime, --baseline, --metric, --cost, --x, --y, --paths, "
+ANALYSIS_OPTIONS = ("--view, --study, --scenario, --regime, --baseline, --metric, --cost, --x, --y, --hold, --paths, "
                     "--seed, --samples, --no-assumptions, --episode-probability, --loss, --breakdown-loss, "
                     "--base-url, --out")
 COMMANDS = "{export,analysis}"
@@ -152,6 +152,8 @@ def _analysis_parser(commands: argparse._SubParsersAction) -> None:
     a.add_argument("--cost", help="frontier: calm cost metric (default calm_yield_cost_bp)")
     a.add_argument("--x", help="map: factor across (default the study's first numeric factor)")
     a.add_argument("--y", help="map: factor up (default its second)")
+    a.add_argument("--hold", action="append", default=None, metavar="FACTOR=VALUE",
+                   help="map: hold another factor of the study at a swept value (default its first; repeat)")
     a.add_argument("--paths", type=_int_in("paths", 20, 10_000), default=200, help="Monte Carlo paths (not map/frontier)")
     a.add_argument("--seed", type=_int_in("seed", 0, MAX_SEED), default=0, help="random seed (not map/frontier)")
     a.add_argument("--samples", type=_int_in("samples", 0, 200), default=8, help="robustness: Latin hypercube points")
@@ -255,6 +257,14 @@ def analysis_options(args: argparse.Namespace) -> dict:
             out["x"] = _one_of("--x", args.x, factors, factors[0])
             out["y"] = _one_of("--y", args.y, [f for f in factors if f != out["x"]],
                                next(f for f in factors if f != out["x"]))
+            others = [f.name for f in study.factors if f.name not in (out["x"], out["y"])]
+            out["hold"] = {}
+            for text in args.hold or []:
+                name, sep, value = text.partition("=")
+                if not sep or not value:
+                    raise UsageError(f"--hold: {text[:60]!r}; allowed: FACTOR=VALUE, FACTOR one of "
+                                     f"{', '.join(others) or 'none (the study has no other factors)'}")
+                out["hold"][_one_of("--hold", name, others)] = value
             out["metric"] = _one_of("--metric", args.metric, list(study.metrics),
                                     "peak_10y_yield_change_bp" if "peak_10y_yield_change_bp" in study.metrics
                                     else study.metrics[0])

@@ -137,6 +137,13 @@ def command(view: str, options: Sequence[tuple[str, Any]]) -> str:
     return shlex.join([*parts, "--out", "pack/"])
 
 
+def _hold_text(value: Any) -> str:
+    value = value.item() if hasattr(value, "item") else value  # numpy scalars from the frame
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("._") or "analysis"
 
@@ -186,7 +193,8 @@ def map_item(study: Study, frame: pd.DataFrame, *, scenario: str, metric: str, x
         view="map", title=f"Policy map: {_label(metric)}", reading=reading, chart=chart, frame=frame,
         stem=_safe(f"analysis_map_{study.name}_{scenario}"), link=analysis_link(base_url, params),
         command=command("map", [("--study", "study.toml"), ("--scenario", scenario), ("--metric", metric),
-                                ("--x", x), ("--y", y)]),
+                                ("--x", x), ("--y", y),
+                                *(("--hold", f"{k}={_hold_text(v)}") for k, v in held_values(sub, study, x, y).items())]),
         scenario=scenario, paths=study.paths, seed=study.seed, study_toml=study_toml(study), source=source,
         details=[f"Study: {study.name} (study.toml), base regime {study.base}", f"Across (x): {x}", f"Up (y): {y}"],
     )
@@ -524,14 +532,46 @@ def numeric_factors(study: Study) -> list[str]:
     return [f.name for f in study.factors if factor_kind(study, f) == "assumption" or f.name in numeric]
 
 
-def hold_first(frame: pd.DataFrame, study: Study, x: str, y: str) -> pd.DataFrame:
-    """The study's other factors held at their first value (the app's default choice)."""
+def hold(frame: pd.DataFrame, study: Study, x: str, y: str, chosen: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The study's other factors held at a value: `chosen[name]` (its text, as `--hold name=value`),
+    else the first (the app's default choice). Raises InputError naming --hold for a value not swept."""
+    from engine import InputError
+
+    chosen = dict(chosen or {})
     for f in study.factors:
         if f.name in (x, y):
             continue
-        first = sorted(frame[f.name].dropna().unique().tolist(), key=str)[0]
-        frame = frame[(frame[f.name] == first) | (frame["point"] < 0)]
+        values = sorted(frame[f.name].dropna().unique().tolist(), key=str)
+        value = values[0]
+        if f.name in chosen:
+            match = [v for v in values if _same_value(v, chosen[f.name])]
+            if not match:
+                raise InputError(f"--hold: {f.name}={chosen[f.name][:40]!r} not swept; allowed: "
+                                 + ", ".join(str(v) for v in values[:20]))
+            value = match[0]
+        frame = frame[(frame[f.name] == value) | (frame["point"] < 0)]
     return frame
+
+
+def held_values(held: pd.DataFrame, study: Study, x: str, y: str) -> dict[str, Any]:
+    """The values the other factors are held at in a sliced sweep frame (for the reproduce command)."""
+    points = held[held["point"] >= 0]
+    out = {}
+    for f in study.factors:
+        if f.name not in (x, y) and f.name in points and points[f.name].nunique() == 1:
+            out[f.name] = points[f.name].iloc[0]
+    return out
+
+
+def _same_value(value: Any, text: str) -> bool:
+    if isinstance(value, bool):
+        return text.lower() in (("true", "1", "on") if value else ("false", "0", "off"))
+    if isinstance(value, int | float):
+        try:
+            return float(text) == float(value)
+        except ValueError:
+            return False
+    return str(value) == text
 
 
 def preset_rows(study: Study, scenario: str, presets: Sequence[str]) -> pd.DataFrame:
@@ -568,7 +608,7 @@ def run_view(view: str, options: Mapping[str, Any], *, base_url: str = DEFAULT_B
         if view == "map":
             names = numeric_factors(study)
             x, y = o.get("x") or names[0], o.get("y") or names[1]
-            held = hold_first(frame[frame["scenario"] == scenario], study, x, y)
+            held = hold(frame[frame["scenario"] == scenario], study, x, y, o.get("hold"))
             return map_item(study, frame, scenario=scenario, metric=o["metric"], x=x, y=y, held=held,
                             base_url=base_url)
         presets = [p for p in o.get("regimes", []) if p != study.base]

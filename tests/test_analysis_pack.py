@@ -208,3 +208,26 @@ def test_every_view_builds_a_pack(view, options, metric, study_and_frame):
     text, links, pages = _pdf_text_and_links(pdf)
     assert pages <= 2 and item.link in links and f"an.view={view}" in item.link
     assert ap.VIEW_TITLES[view] in text
+
+
+def test_cli_map_holds_a_third_factor_and_its_command_says_so(tmp_path, capsys):
+    study = parse_study({"name": "three", "scenarios": [SC], "paths": 20, "seed": 0, "base": "all_guardrails",
+                         "design": "grid", "factors": [
+                             {"name": X, "low": 5.0, "high": 43.0, "levels": 2},
+                             {"name": Y, "low": 0.0, "high": 4.75, "levels": 2},
+                             {"name": "fed_backstop.enabled", "values": [True, False]}]})
+    path = tmp_path / "three.toml"
+    path.write_text(ap.study_toml(study))
+    base = ["analysis", "--view", "map", "--study", str(path)]
+    code, err = _run_cli([*base, "--hold", "fed_backstop.enabled=false", "--out", str(tmp_path / "o")], capsys)
+    assert code == 0, err
+    files = _unzip(next((tmp_path / "o").glob("*.zip")).read_bytes())
+    assert "--hold fed_backstop.enabled=false" in files["README.txt"].decode()
+    frame = run_study(study)
+    held = frame[(frame["fed_backstop.enabled"] == False) & (frame["metric"] == METRIC)]  # noqa: E712
+    cells = ap.charts.policy_map_frame(held, X, Y, METRIC)
+    assert min(cells["value_text"], key=lambda t: float(t.split()[0])) in files["README.txt"].decode()
+    for bad, field in ((["--hold", "fed_backstop.enabled=maybe"], "--hold"), (["--hold", "nope=1"], "--hold"),
+                       (["--hold", "novalue"], "--hold")):
+        code, err = _run_cli([*base, *bad, "--out", str(tmp_path / "bad")], capsys)
+        assert code == 2 and err.startswith(f"briefing: {field}") and "allowed:" in err, err
