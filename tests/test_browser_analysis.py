@@ -38,6 +38,17 @@ def _wait_idle(page) -> None:
     )
 
 
+# Whether the chosen-point outline (the map's second rect layer) sits on the n-th cell of the first.
+_OUTLINE_JS = """(n) => {
+  const groups = [...document.querySelectorAll('[data-testid="stVegaLiteChart"] .mark-rect.role-mark')];
+  if (groups.length < 2) return false;
+  const cell = groups[0].querySelectorAll('path')[n], box = groups[1].querySelector('path');
+  if (!cell || !box) return false;
+  const a = cell.getBoundingClientRect(), b = box.getBoundingClientRect();
+  return Math.abs(a.x - b.x) < 3 && Math.abs(a.y - b.y) < 3 && Math.abs(a.width - b.width) < 4;
+}"""
+
+
 def _cells():
     study = parse_study({"name": "policy_map_app", "scenarios": ["march_2020"], "paths": PATHS, "seed": 0,
                          "base": "all_guardrails", "design": "grid",
@@ -58,7 +69,7 @@ def test_click_a_map_cell_and_open_it_in_the_comparison(page, streamlit_server):
     page.get_by_role("spinbutton", name="Paths").fill(str(PATHS))
     page.get_by_role("spinbutton", name="Paths").press("Tab")
     page.get_by_role("button", name="Run").click()
-    rects = page.locator(f"{CHART} .mark-rect.role-mark path")  # not the legend's gradient
+    rects = page.locator(f"{CHART} .mark-rect.role-mark").first.locator("path")  # the cells (not the legend)
     rects.nth(8).wait_for(timeout=120_000)
     _wait_idle(page)
     assert "an.view=map" in page.url and "an.metric=" in page.url  # the address bar is the view's link
@@ -70,6 +81,22 @@ def test_click_a_map_cell_and_open_it_in_the_comparison(page, streamlit_server):
     _wait_idle(page)
     OUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUT / "analysis_map_clicked.png"), full_page=True)
+    page.wait_for_function(_OUTLINE_JS, arg=CLICKED, timeout=30_000)  # the clicked cell is outlined
+
+    # The keyboard alternative: choosing a point in the chooser outlines it on the map.
+    other = 1
+    chooser = page.get_by_role("combobox", name="Grid point (click a cell on the map, or choose here)")
+    chooser.click()
+    chooser.press_sequentially(str(cells.at[other, "regime"]))  # the selectbox filters as you type
+    chooser.press("Enter")
+    page.get_by_text(f"Point {cells.at[other, 'regime']}:").wait_for(timeout=60_000)
+    _wait_idle(page)
+    page.wait_for_function(_OUTLINE_JS, arg=other, timeout=30_000)
+    # ... and a click after it moves the chooser again.
+    rects.nth(CLICKED).click()
+    page.get_by_text(f"Point {name}:").wait_for(timeout=60_000)
+    _wait_idle(page)
+    page.wait_for_function(_OUTLINE_JS, arg=CLICKED, timeout=30_000)
 
     # The briefing pack of the map, built on the click.
     started = time.perf_counter()

@@ -88,6 +88,7 @@ K_MESSAGES = P + "_messages"
 K_OPEN = P + "w.map.open"  # the grid-point chooser (kept in step with a click on the map)
 K_MAP_CHART = P + "w.map.chart"
 K_MAP_CLICK = P + "_map_click"  # the last map selection seen, so only a new click moves the chooser
+K_MAP_NONCE = P + "_map_nonce"  # a new chart (empty selection) after a keyboard choice: any click is new
 MAP_SELECTION = "cell"
 LINK_KEYS = ("an.view", "an.scenario", "an.metric", "an.regimes")
 
@@ -480,12 +481,16 @@ def view_map() -> None:
     except ValueError as err:
         st.error(str(err))
         return
+    # A click (the chart's state, already known at the start of the run) moves the chooser first, so
+    # the outline drawn below is the chosen point, clicked or chosen with the keyboard.
+    chart_key = f"{K_MAP_CHART}.{st.session_state.get(K_MAP_NONCE, 0)}"
+    _sync_clicked_point(cells, st.session_state.get(chart_key))
+    chosen = st.session_state.get(K_OPEN)
+    selected = str(cells.at[chosen, "regime"]) if chosen in cells.index else None
     map_spec = charts.policy_map_chart(sub, x, y, metric, presets=preset_names(), source=source,
-                                       select=MAP_SELECTION).to_dict(validate=False)
+                                       select=MAP_SELECTION, selected=selected).to_dict(validate=False)
     map_spec["autosize"] = {"type": "pad", "contains": "padding"}  # natural size, as `_chart`
-    event = st.vega_lite_chart(map_spec, width="content", on_select="rerun", selection_mode=MAP_SELECTION,
-                               key=K_MAP_CHART)
-    _sync_clicked_point(cells, event)
+    st.vega_lite_chart(map_spec, width="content", on_select="rerun", selection_mode=MAP_SELECTION, key=chart_key)
     unit = METRICS[metric].unit
     table = pd.DataFrame({
         "Point": cells["regime"],
@@ -546,6 +551,12 @@ def _sync_clicked_point(cells: pd.DataFrame, event: Any) -> None:
         st.session_state[K_OPEN] = row
 
 
+def _chooser_moved() -> None:
+    """A choice in the chooser: the next map is a new chart, so a click on the cell selected before
+    (which the old chart would not report again) still moves the chooser."""
+    st.session_state[K_MAP_NONCE] = st.session_state.get(K_MAP_NONCE, 0) + 1
+
+
 def point_regime(cells: pd.DataFrame, row: int, study: Study, x: str, y: str) -> dict[str, Any]:
     """The lever changes (from the base preset) of a map point: only what differs from the base."""
     levers = {s.path: s for s in lever_specs()}
@@ -592,7 +603,7 @@ def _open_point(cells: pd.DataFrame, study: Study, scenario: str, x: str, y: str
     fmt = {i: f"{cells.at[i, 'regime']}: {fmt_lever(cells.at[i, 'x'], levers[x].unit)}, "
               f"{fmt_lever(cells.at[i, 'y'], levers[y].unit)}" for i in options}
     choice = st.selectbox("Grid point (click a cell on the map, or choose here)", options, format_func=fmt.get,
-                          key=K_OPEN)
+                          key=K_OPEN, on_change=_chooser_moved)
     row = cells.loc[choice]
     unit = METRICS[metric].unit
     # Plain text: point names come from the study file.
