@@ -83,9 +83,12 @@ class AnalysisItem:
 
 
 def link_params(view: str, scenario: str | None, metric: str | None, regimes: Sequence[str]) -> dict[str, str]:
-    """The an.* parameters of a view (only those it uses)."""
+    """The an.* parameters of a view (only those it uses). A scenario that is not shipped (a study's
+    scenario file) is left out: a link can only name a shipped one."""
+    from engine import scenario_names
+
     params = {"an.view": view}
-    if scenario:
+    if scenario and scenario in scenario_names():
         params["an.scenario"] = scenario
     if metric:
         params["an.metric"] = metric

@@ -104,6 +104,10 @@ def test_tornado_pack_csv_is_the_engine_frame():
     assert ap.analysis_link(ap.DEFAULT_BASE_URL, ap.link_params("tornado", SC, METRIC, ["all_guardrails"])) in links
 
 
+def test_link_names_only_shipped_scenarios():
+    assert ap.link_params("tornado", "my_file_scenario", METRIC, []) == {"an.view": "tornado", "an.metric": METRIC}
+
+
 def test_link_is_the_app_link_under_any_page_of_the_app():
     params = ap.link_params("robustness", SC, METRIC, ["a", "b"])
     for base in ("http://x:8501/", "http://x:8501/analysis?an.view=map", "http://x:8501/compare"):
