@@ -300,3 +300,37 @@ def test_bad_link_values_are_dropped_from_the_address_bar():
     assert "an.regimes: '<b>nope</b>' is not a preset" in " ".join(t.value for t in app.text)
     assert app.selectbox(key="an.w.grid.regime").value == "status_quo"
     assert _address_bar(app) == page.link_params("stress_grid", None, None, ["status_quo", "status_quo"])
+
+
+def _sync_script() -> None:
+    """The map's click handling alone, on a real 3 x 3 sweep: the event as Streamlit hands it over."""
+    import streamlit as st
+
+    from briefing import analysis_charts as charts
+    from engine.study import parse_study
+    from engine.sweep import run_study
+    from ui import analysis as page
+
+    study = parse_study({"name": "sync", "scenarios": ["march_2020"], "paths": 20, "base": "all_guardrails",
+                         "factors": [{"name": page.MAP_X, "low": 5.0, "high": 43.0, "levels": 3},
+                                     {"name": page.MAP_Y, "low": 0.0, "high": 4.75, "levels": 3}]})
+    cells = charts.policy_map_frame(run_study(study), page.MAP_X, page.MAP_Y, "peak_10y_yield_change_bp")
+    page._sync_clicked_point(cells, st.session_state.get("event"))
+    st.text(f"chosen={st.session_state.get(page.K_OPEN)}")
+
+
+def test_only_a_new_click_moves_the_chooser():
+    app = AppTest.from_function(_sync_script, default_timeout=60)
+
+    def click(name: str | None) -> str:
+        app.session_state["event"] = {"selection": {page.MAP_SELECTION: [] if name is None else [{"regime": name}]}}
+        app.run()
+        assert not app.exception, [e.value for e in app.exception]
+        return app.text[0].value
+
+    assert click(None) == "chosen=None"
+    assert click("p0005") == "chosen=5"
+    app.session_state[page.K_OPEN] = 2  # a choice with the keyboard after the click ...
+    assert click("p0005") == "chosen=2"  # ... is kept on reruns that bring the same selection
+    assert click("p0007") == "chosen=7"  # a new click moves it
+    assert click("no_such_point") == "chosen=7"
