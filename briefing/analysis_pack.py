@@ -151,9 +151,10 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("._") or "analysis"
 
 
-def _label(metric: str) -> str:
-    """A metric's name for a sentence (its unit is on the numbers)."""
+def metric_name(metric: str) -> str:
+    """A metric's name for a sentence (its unit is on the numbers); a tail probability's label too."""
     return METRICS[metric].label if metric in METRICS else charts.metric_label(metric)
+
 
 
 def _setting(path: str, value: Any) -> str:
@@ -188,12 +189,12 @@ def map_item(study: Study, frame: pd.DataFrame, *, scenario: str, metric: str, x
     def at(row: pd.Series) -> str:
         return f"{_setting(x, row['x'])} and {_setting(y, row['y'])}"
 
-    reading = (f"Across the {cells['x'].nunique()} x {cells['y'].nunique()} grid the median {_label(metric)} "
+    reading = (f"Across the {cells['x'].nunique()} x {cells['y'].nunique()} grid the median {metric_name(metric)} "
                f"is best at {at(best)} ({best['value_text']}) and worst at {at(worst)} ({worst['value_text']}), "
                f"other levers as in {study.base}.")
     params = link_params("map", scenario, metric, [])
     return AnalysisItem(
-        view="map", title=f"Policy map: {_label(metric)}", reading=reading, chart=chart, frame=frame,
+        view="map", title=f"Policy map: {metric_name(metric)}", reading=reading, chart=chart, frame=frame,
         stem=_safe(f"analysis_map_{study.name}_{scenario}"), link=analysis_link(base_url, params),
         command=command("map", [("--study", "study.toml"), ("--scenario", scenario), ("--metric", metric),
                                 ("--x", x), ("--y", y),
@@ -211,11 +212,11 @@ def frontier_item(study: Study, front: pd.DataFrame, *, scenario: str, cost: str
     efficient = front[front["efficient"].astype(bool)]
     named = [str(r) for r in efficient["regime"] if not re.fullmatch(r"p\d+", str(r))]
     reading = (f"{len(efficient)} of {len(front)} regimes are Pareto-efficient (no other is both cheaper in calm "
-               f"markets and better on {_label(outcome)})"
+               f"markets and better on {metric_name(outcome)})"
                + (f"; among the named ones: {', '.join(named)}." if named else "; none of the named presets is."))
     params = link_params("frontier", scenario, outcome, list(presets))
     return AnalysisItem(
-        view="frontier", title=f"Frontier: {_label(cost)} against {_label(outcome)}", reading=reading, chart=chart,
+        view="frontier", title=f"Frontier: {metric_name(cost)} against {metric_name(outcome)}", reading=reading, chart=chart,
         frame=front, stem=_safe(f"analysis_frontier_{study.name}_{scenario}"), link=analysis_link(base_url, params),
         command=command("frontier", [("--study", "study.toml"), ("--scenario", scenario), ("--metric", outcome),
                                      ("--cost", cost), *(("--regime", p) for p in presets)]),
@@ -229,17 +230,17 @@ def tornado_item(frame: pd.DataFrame, *, scenario: str, base: str, metric: str, 
                  assumptions: bool = True, base_url: str = DEFAULT_BASE_URL) -> AnalysisItem:
     source = charts.analysis_source(scenario, paths, seed, f"base {base}")
     chart = charts.tornado_chart(frame, metric, source=source)
-    unit = delta_unit(METRICS[metric].unit)
+    unit = delta_unit(charts.metric_unit(metric))
     top = frame.dropna(subset=["swing"]).iloc[0] if frame["swing"].notna().any() else None
     if top is None:
-        reading = f"No input moves the median {_label(metric)} of {base}."
+        reading = f"No input moves the median {metric_name(metric)} of {base}."
     else:
         name = charts.factor_label(top["name"]) if top["kind"] == "lever" else str(top["label"])
-        reading = (f"The median {_label(metric)} of {base} swings most with {name}: "
+        reading = (f"The median {metric_name(metric)} of {base} swings most with {name}: "
                    f"{fmt_value(top['swing'], unit)} between its low and high end.")
     params = link_params("tornado", scenario, metric, [base])
     return AnalysisItem(
-        view="tornado", title=f"Tornado: what moves {_label(metric)}", reading=reading, chart=chart, frame=frame,
+        view="tornado", title=f"Tornado: what moves {metric_name(metric)}", reading=reading, chart=chart, frame=frame,
         stem=_safe(f"analysis_tornado_{scenario}_{base}_{metric}"), link=analysis_link(base_url, params),
         command=command("tornado", [("--scenario", scenario), ("--regime", base), ("--metric", metric),
                                     ("--paths", paths), ("--seed", seed), ("--no-assumptions", not assumptions)]),
@@ -252,14 +253,14 @@ def attribution_item(frame: pd.DataFrame, *, scenario: str, regime: str, baselin
                      seed: int, base_url: str = DEFAULT_BASE_URL) -> AnalysisItem:
     source = charts.analysis_source(scenario, paths, seed)
     chart = charts.attribution_chart(frame, source=source)
-    unit = delta_unit(METRICS[metric].unit)
+    unit = delta_unit(charts.metric_unit(metric))
     channels = frame[frame["kind"] == "channel"]
     total = frame[frame["kind"] != "channel"]
-    reading = f"{regime} against {baseline}: no channel changes the mean {_label(metric)}."
+    reading = f"{regime} against {baseline}: no channel changes the mean {metric_name(metric)}."
     if not channels.empty:
         big = channels.loc[channels["shapley_mean"].abs().idxmax()]
         whole = f" of a total {fmt_value(total['shapley_mean'].iloc[0], unit, signed=True)}" if not total.empty else ""
-        reading = (f"Of {regime}'s difference from {baseline} in the mean {_label(metric)}, the {big['component']} "
+        reading = (f"Of {regime}'s difference from {baseline} in the mean {metric_name(metric)}, the {big['component']} "
                    f"channel contributes most: {fmt_value(big['shapley_mean'], unit, signed=True)}{whole} "
                    "(Shapley value).")
     params = link_params("attribution", scenario, metric, [regime, baseline])
@@ -278,15 +279,15 @@ def amplification_item(frame: pd.DataFrame, *, scenario: str, regime: str, metri
     source = charts.analysis_source(scenario, paths, seed)
     chart = charts.amplification_chart(frame, metric, source=source)
     steps = charts.amplification_frame(frame, metric)
-    unit = METRICS[metric].unit
+    unit = charts.metric_unit(metric)
     shock = float(steps.iloc[0]["end"])
     full = float(steps.iloc[-1]["end"])
-    reading = (f"Under {regime}, the shock alone gives a median {_label(metric)} of {fmt_value(shock, unit)}; with "
+    reading = (f"Under {regime}, the shock alone gives a median {metric_name(metric)} of {fmt_value(shock, unit)}; with "
                f"the market-structure amplification it is {fmt_value(full, unit)} "
                f"({fmt_value(full - shock, delta_unit(unit), signed=True)}).")
     params = link_params("amplification", scenario, metric, [regime])
     return AnalysisItem(
-        view="amplification", title=f"Amplification: {_label(metric)}", reading=reading, chart=chart, frame=frame,
+        view="amplification", title=f"Amplification: {metric_name(metric)}", reading=reading, chart=chart, frame=frame,
         stem=_safe(f"analysis_amplification_{scenario}_{regime}"), link=analysis_link(base_url, params),
         command=command("amplification", [("--scenario", scenario), ("--regime", regime), ("--metric", metric),
                                           ("--paths", paths), ("--seed", seed)]),
@@ -303,9 +304,9 @@ def robustness_item(found: Mapping[str, Any], *, scenario: str, a: str, b: str, 
     def share(v: float | None) -> str:
         return "n/a" if v is None else fmt_probability(100 * v)
 
-    reading = (f"{a} beats {b} on {_label(metric)} on {share(found['path_share'])} of paths and at "
+    reading = (f"{a} beats {b} on {metric_name(metric)} on {share(found['path_share'])} of paths and at "
                f"{share(found['space_share'])} of the assumption points (calibrated difference "
-               f"{fmt_value(found['base_difference'], delta_unit(METRICS[metric].unit), signed=True)}).")
+               f"{fmt_value(found['base_difference'], delta_unit(charts.metric_unit(metric)), signed=True)}).")
     params = link_params("robustness", scenario, metric, [a, b])
     return AnalysisItem(
         view="robustness", title=f"Robustness: {a} against {b}", reading=reading, chart=chart,

@@ -605,11 +605,11 @@ def _open_point(cells: pd.DataFrame, study: Study, scenario: str, x: str, y: str
     choice = st.selectbox("Grid point (click a cell on the map, or choose here)", options, format_func=fmt.get,
                           key=K_OPEN, on_change=_chooser_moved)
     row = cells.loc[choice]
-    unit = METRICS[metric].unit
+    unit = charts.metric_unit(metric)
     # Plain text: point names come from the study file.
     st.text(f"Point {row['regime']}: {study.base} with {charts.factor_label(x)} = {fmt_lever(row['x'], levers[x].unit)}"
             f" and {charts.factor_label(y)} = {fmt_lever(row['y'], levers[y].unit)}\n"
-            f"{METRICS[metric].label}: median {row['value_text']} (5th-95th pct {row['band_text']}); "
+            f"{ap.metric_name(metric)}: median {row['value_text']} (5th-95th pct {row['band_text']}); "
             f"difference to {study.base} {fmt_value(row['diff_p50'], delta_unit(unit), signed=True)}")
     changes = point_regime(cells, choice, study, x, y)
     params = compare_params(scenario, study.base, changes, paths=study.paths, seed=study.seed,
