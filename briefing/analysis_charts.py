@@ -50,6 +50,7 @@ FRONTIER_HEIGHT = 360
 LABEL_COLUMN_GAP = 26
 LABEL_BOX = 18  # px per label line in the frontier's label column
 BAR_ROW = 24  # px per bar row of the horizontal bar charts
+MAP_SELECT_FIELDS = ("regime", "x", "y")  # what a click on a map cell reports back to the app
 # Outcomes where a larger number is better (the same set as engine.analysis.HIGHER_IS_BETTER).
 HIGHER_IS_BETTER = frozenset({"trough_market_depth_usd_mn", "min_swap_spread_30y_bp"})
 GROUP_WORDS = {
@@ -237,8 +238,14 @@ def policy_map_chart(
     *,
     scenario: str | None = None,
     source: str | None = None,
+    select: str | None = None,
+    selected: str | None = None,
 ) -> alt.LayerChart:
     """Heatmap of the metric's median over two swept levers (the sweep's long frame, one scenario).
+
+    `select` names a click selection of one cell (fields `MAP_SELECT_FIELDS`) for the app, and
+    `selected` (a point's name) is drawn with a black outline: the app's chosen point, whether it
+    was clicked or chosen with the keyboard. Static exports leave both out.
 
     Darker is worse for the market (the scale flips for outcomes where higher is better). Presets
     whose lever values fall in the grid are drawn as labelled rings; the map's other levers are
@@ -277,7 +284,17 @@ def policy_map_chart(
         color=color,
         tooltip=tooltip,
     )
+    if select:
+        # One cell at a time (no shift-toggle). The outline is drawn from `selected`, not from the
+        # selection itself, so it follows the app's chooser as well as a click.
+        rects = rects.add_params(alt.selection_point(name=select, fields=list(MAP_SELECT_FIELDS), on="click",
+                                                     toggle=False, clear="dblclick", empty=False))
     layers: list = [rects]
+    outlined = cells[cells["regime"].astype(str) == str(selected)] if selected is not None else cells.iloc[0:0]
+    if not outlined.empty:
+        outline = alt.Chart(outlined).mark_rect(fill=None, stroke="black", strokeWidth=3).encode(
+            x=alt.X("x0:Q", scale=x_scale), x2="x1:Q", y=alt.Y("y0:Q", scale=y_scale), y2="y1:Q")
+        layers.append(outline)
     marks = preset_marks(presets or [], x_factor, y_factor, cells)
     if not marks.empty:
         # Labels right of their ring, pushed apart vertically (in px) so they never overlap.

@@ -108,3 +108,15 @@ def test_bad_inputs_name_the_field(study_frame):
         charts_mod.policy_map_frame(study_frame, X, Y, "no_metric")
     with pytest.raises(ValueError, match="factor"):
         charts_mod.policy_map_frame(study_frame, "nope", Y, "peak_10y_yield_change_bp")
+
+
+def test_policy_map_outlines_the_chosen_cell_only_in_the_app(study_frame):
+    metric = "peak_10y_yield_change_bp"
+    plain = charts_mod.policy_map_chart(study_frame, X, Y, metric).to_dict()
+    app = charts_mod.policy_map_chart(study_frame, X, Y, metric, select="cell", selected="p0004").to_dict()
+    assert "params" not in plain and len(app["layer"]) == len(plain["layer"]) + 1
+    assert app["title"] == plain["title"]  # the scenario line is unchanged
+    outline = app["layer"][-1]
+    assert outline["mark"]["stroke"] == "black"
+    rows = app["datasets"][outline["data"]["name"]]
+    assert [r["regime"] for r in rows] == ["p0004"]

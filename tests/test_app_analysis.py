@@ -11,14 +11,16 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from briefing import analysis_charts as charts
 from briefing.numbers import delta_unit, fmt_value
 from engine import METRICS, MODEL_VERSION, assumption_bounds, scenario_names, simulate
 from engine import analysis as an
 from engine.study import parse_study
 from engine.sweep import STAT_COLUMNS, run_base, run_study
-from policy import get_preset
+from policy import get_preset, regime_value
 from policy.query import decode_view
 from ui import analysis as page
+from ui import state as ui_state
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 PATHS = 60
@@ -53,6 +55,9 @@ def _run(at: AppTest, view: str, paths_key: str | None = None, **values) -> pd.D
     assert not at.error, [e.value for e in at.error]
     labels = [d.proto.label for d in at.get("download_button")]
     assert "Download the table (CSV)" in labels
+    assert "Download briefing pack (ZIP: PDF page, chart, CSV)" in labels  # after every view's run
+    pack = next(d for d in at.get("download_button") if d.proto.label.startswith("Download briefing pack"))
+    assert pack.proto.HasField("deferred_file_id")  # built on the click, not on every rerun of the view
     assert at.get("vega_lite_chart"), "no chart"
     return at.dataframe[0].value
 
@@ -136,7 +141,53 @@ def test_policy_map(at):
     assert "Download the study (TOML)" in [d.proto.label for d in at.get("download_button")]
     # The TOML download is a study that reads back as the one run.
     assert parse_study(tomllib.loads(page.study_toml(_study()))) == _study()
-    assert at.get("link_button"), "no Open-in-the-comparison link"
+    # The chosen point (the chooser, as a click on the map sets it) shows its regime as plain text.
+    at.selectbox(key=page.K_OPEN).set_value(4).run()
+    cells = charts.policy_map_frame(frame[frame["point"] >= 0], X, Y, METRIC)
+    shown = " ".join(t.value for t in at.text)
+    assert f"Point {cells.at[4, 'regime']}" in shown
+    assert f"median {cells.at[4, 'value_text']} (5th-95th pct {cells.at[4, 'band_text']})" in shown
+    assert any(b.label == "Open as a regime in the comparison" for b in at.button)
+
+
+def test_map_selection_maps_to_the_clicked_cell():
+    frame = run_study(_study())
+    cells = charts.policy_map_frame(frame, X, Y, METRIC)
+    row = 5
+    name, x, y = cells.at[row, "regime"], float(cells.at[row, "x"]), float(cells.at[row, "y"])
+    assert page.point_from_selection(cells, [{"regime": name, "x": x, "y": y}]) == row  # Streamlit's list
+    assert page.point_from_selection(cells, {"regime": [name], "x": [x], "y": [y]}) == row  # Vega's store
+    assert page.point_from_selection(cells, [{"x": x, "y": y}]) == row
+    assert page.point_from_selection(cells, []) is None
+    assert page.point_from_selection(cells, {}) is None
+    assert page.point_from_selection(cells, [{"regime": "no_such_point"}]) is None
+    assert page.point_from_selection(cells, [{"x": "a", "y": None}]) is None
+    # The map's click selection reports exactly those fields.
+    spec = charts.policy_map_chart(frame, X, Y, METRIC, select=page.MAP_SELECTION).to_dict()
+    params = [p for p in spec.get("params", []) if p.get("name") == page.MAP_SELECTION]
+    assert params and params[0]["select"]["fields"] == list(charts.MAP_SELECT_FIELDS)
+
+
+def test_open_point_switches_to_the_comparison_with_its_levers():
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()  # the comparison first, so its session already holds a view
+    app.switch_page("app_pages/analysis.py").run()
+    _open(app, "map")
+    _run(app, "map", **{f"an.w.map.{X}.levels": 3, f"an.w.map.{Y}.levels": 3})
+    app.selectbox(key=page.K_OPEN).set_value(1).run()
+    cells = charts.policy_map_frame(run_study(_study()), X, Y, METRIC)
+    next(b for b in app.button if b.label == "Open as a regime in the comparison").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    view, messages = decode_view({k: app.query_params[k] for k in app.query_params}, scenarios=scenario_names(),
+                                 assumption_ranges=assumption_bounds, model_version=MODEL_VERSION)
+    assert messages == []
+    assert [r.preset for r in view.regimes] == ["all_guardrails", "all_guardrails"]
+    base = get_preset("all_guardrails")
+    want = {p: float(cells.at[1, a]) for p, a in ((X, "x"), (Y, "y")) if float(cells.at[1, a]) != regime_value(base, p)}
+    assert view.regimes[1].changes == want
+    assert (view.scenario, view.paths, view.seed) == (SC, PATHS, 0)
+    # The comparison page itself shows the point: its state is the link's, not the earlier view.
+    assert app.session_state[ui_state.VIEW].regimes[1].changes == want
 
 
 def test_frontier(at):
@@ -203,3 +254,83 @@ def test_compare_link_decodes_to_the_point():
     assert [r.preset for r in view.regimes] == ["all_guardrails", "all_guardrails"]
     assert view.regimes[1].changes == {X: 10.0, Y: 2.5}
     assert (view.paths, view.seed) == (PATHS, 3)
+
+
+def _address_bar(app: AppTest) -> dict[str, str]:
+    return {k: app.query_params[k] for k in app.query_params}
+
+
+def test_link_restores_the_view_and_the_address_bar_follows_the_inputs():
+    link = page.link_params("robustness", "repo_spike_2019", "trough_market_depth_usd_mn",
+                            ["leverage_cap", "clearing_rule"])
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.query_params.update(link)
+    app.switch_page("app_pages/analysis.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    # Reading the link back restores the view's widgets ...
+    assert app.selectbox(key=page.K_VIEW).value == "robustness"
+    assert app.selectbox(key="an.w.rob.scenario").value == "repo_spike_2019"
+    assert app.selectbox(key="an.w.rob.metric").value == "trough_market_depth_usd_mn"
+    assert (app.selectbox(key="an.w.rob.a").value, app.selectbox(key="an.w.rob.b").value) == (
+        "leverage_cap", "clearing_rule")
+    # ... and the address bar holds exactly that link (nothing of another page's).
+    assert _address_bar(app) == link
+    # Another view: the address bar becomes that view's link (the linked values it can use kept).
+    _open(app, "tornado")
+    assert _address_bar(app) == page.link_params("tornado", "repo_spike_2019", "trough_market_depth_usd_mn",
+                                                 ["leverage_cap"])
+    # A form's inputs, once submitted, are in the address bar too.
+    app.selectbox(key="an.w.tornado.base").set_value("dealer_rule")
+    app.selectbox(key="an.w.tornado.metric").set_value(METRIC)
+    app.checkbox(key="an.w.tornado.assumptions").set_value(False)
+    app.number_input(key="an.w.tornado.paths").set_value(20)
+    next(b for b in app.button if b.label == "Run").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert _address_bar(app) == page.link_params("tornado", "repo_spike_2019", METRIC, ["dealer_rule"])
+    # The link shown on the page is the address bar's.
+    code = app.get("code")[-1].proto.code_text
+    assert dict(parse_qsl(urlsplit(code).query)) == _address_bar(app)
+
+
+def test_bad_link_values_are_dropped_from_the_address_bar():
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params.update({"an.view": "stress_grid", "an.regimes": "status_quo,<b>nope</b>"})
+    app.switch_page("app_pages/analysis.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert "an.regimes: '<b>nope</b>' is not a preset" in " ".join(t.value for t in app.text)
+    assert app.selectbox(key="an.w.grid.regime").value == "status_quo"
+    assert _address_bar(app) == page.link_params("stress_grid", None, None, ["status_quo", "status_quo"])
+
+
+def _sync_script() -> None:
+    """The map's click handling alone, on a real 3 x 3 sweep: the event as Streamlit hands it over."""
+    import streamlit as st
+
+    from briefing import analysis_charts as charts
+    from engine.study import parse_study
+    from engine.sweep import run_study
+    from ui import analysis as page
+
+    study = parse_study({"name": "sync", "scenarios": ["march_2020"], "paths": 20, "base": "all_guardrails",
+                         "factors": [{"name": page.MAP_X, "low": 5.0, "high": 43.0, "levels": 3},
+                                     {"name": page.MAP_Y, "low": 0.0, "high": 4.75, "levels": 3}]})
+    cells = charts.policy_map_frame(run_study(study), page.MAP_X, page.MAP_Y, "peak_10y_yield_change_bp")
+    page._sync_clicked_point(cells, st.session_state.get("event"))
+    st.text(f"chosen={st.session_state.get(page.K_OPEN)}")
+
+
+def test_only_a_new_click_moves_the_chooser():
+    app = AppTest.from_function(_sync_script, default_timeout=60)
+
+    def click(name: str | None) -> str:
+        app.session_state["event"] = {"selection": {page.MAP_SELECTION: [] if name is None else [{"regime": name}]}}
+        app.run()
+        assert not app.exception, [e.value for e in app.exception]
+        return app.text[0].value
+
+    assert click(None) == "chosen=None"
+    assert click("p0005") == "chosen=5"
+    app.session_state[page.K_OPEN] = 2  # a choice with the keyboard after the click ...
+    assert click("p0005") == "chosen=2"  # ... is kept on reruns that bring the same selection
+    assert click("p0007") == "chosen=7"  # a new click moves it
+    assert click("no_such_point") == "chosen=7"

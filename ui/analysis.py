@@ -23,7 +23,7 @@ import math
 import os
 import time
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -33,6 +33,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from briefing import analysis_charts as charts
+from briefing import analysis_pack as ap
 from briefing.numbers import delta_unit, fmt_lever, fmt_number, fmt_probability, fmt_value
 from engine import METRICS, MODEL_VERSION, InputError, load_scenario, scenario_names
 from engine import analysis as an
@@ -84,6 +85,11 @@ K_VIEW = P + "w.view"
 K_CANCEL = P + "_cancel"
 K_LINK = P + "_link"
 K_MESSAGES = P + "_messages"
+K_OPEN = P + "w.map.open"  # the grid-point chooser (kept in step with a click on the map)
+K_MAP_CHART = P + "w.map.chart"
+K_MAP_CLICK = P + "_map_click"  # the last map selection seen, so only a new click moves the chooser
+K_MAP_NONCE = P + "_map_nonce"  # a new chart (empty selection) after a keyboard choice: any click is new
+MAP_SELECTION = "cell"
 LINK_KEYS = ("an.view", "an.scenario", "an.metric", "an.regimes")
 
 
@@ -143,15 +149,8 @@ def read_link(params: dict[str, str | list[str]]) -> tuple[dict[str, Any], list[
 
 
 def link_params(view: str, scenario: str | None, metric: str | None, regimes: Sequence[str]) -> dict[str, str]:
-    """The an.* parameters of a view (only those it uses)."""
-    params = {"an.view": view}
-    if scenario:
-        params["an.scenario"] = scenario
-    if metric:
-        params["an.metric"] = metric
-    if regimes:
-        params["an.regimes"] = ",".join(regimes)
-    return params
+    """The an.* parameters of a view (only those it uses); shared with the briefing pack's link."""
+    return ap.link_params(view, scenario, metric, regimes)
 
 
 def _page_url(path: str, params: dict[str, str]) -> str:
@@ -166,9 +165,7 @@ def _page_url(path: str, params: dict[str, str]) -> str:
 
 def compare_link(scenario: str, base: str, changes: dict[str, Any], *, paths: int, seed: int, name: str) -> str:
     """A link to the comparison page: r0 = the base preset, r1 = the base with the point's lever values."""
-    view = ViewState(scenario=scenario, paths=paths, seed=seed,
-                     regimes=[RegimeView(preset=base, name=base), RegimeView(preset=base, name=name, changes=changes)])
-    return _page_url("compare", encode_view(view, model_version=MODEL_VERSION))
+    return _page_url("compare", compare_params(scenario, base, changes, paths=paths, seed=seed, name=name))
 
 
 def _link_default(name: str, fallback: Any) -> Any:
@@ -277,6 +274,21 @@ def _table(frame: pd.DataFrame, raw: pd.DataFrame, stem: str, key: str) -> None:
                        mime="text/csv", on_click="ignore", key=f"{P}dl.{key}.csv")
 
 
+def _pack_button(stem: str, make: Callable[[str], ap.AnalysisItem]) -> None:
+    """'Download briefing pack': the view's PDF page and ZIP (chart as PDF/SVG/PNG, CSV, study,
+    README), built only when clicked (Streamlit calls `data` then), so the view is not slowed."""
+    base_url = _page_url("analysis", {})
+
+    def zipped() -> bytes:
+        return ap.build(make(base_url))[1]
+
+    st.download_button("Download briefing pack (ZIP: PDF page, chart, CSV)", data=zipped,
+                       file_name=f"briefing_{stem}.zip", mime="application/zip", on_click="ignore",
+                       icon=":material/download:", key=f"{P}dl.{stem[:40]}.pack",
+                       help="A one-page PDF (reading, chart, source, link), the chart as PDF, SVG and PNG, the table "
+                            "as CSV, the study (map, frontier) and a README with the command that reproduces it")
+
+
 def _chart(chart) -> None:
     spec = chart.to_dict(validate=False)
     # Natural size (as in the PNG export): Streamlit's default for a layered chart is autosize "fit",
@@ -285,7 +297,22 @@ def _chart(chart) -> None:
     st.vega_lite_chart(spec, width="content")
 
 
+def publish_link(view: str, scenario: str | None, metric: str | None, regimes: Sequence[str]) -> None:
+    """Keep the address bar at this view's link (as the comparison keeps its own), so the URL is
+    always the shareable one; written only when it differs (setting it reruns nothing)."""
+    params = link_params(view, scenario, metric, regimes)
+    current = {k: st.query_params.get(k) for k in st.query_params}
+    if current != params:
+        st.query_params.from_dict(params)
+
+
+def _shown_or_linked(key: str, name: str) -> Any:
+    """A widget's value once it is on screen, else the link's (for the link before a run)."""
+    return st.session_state.get(key, _link_default(name, None))
+
+
 def _share(view: str, scenario: str | None, metric: str | None, regimes: Sequence[str]) -> None:
+    publish_link(view, scenario, metric, regimes)
     url = _page_url("analysis", link_params(view, scenario, metric, regimes))
     st.markdown("**Link to this view** (view, scenario, outcome and regimes; run settings use the defaults):")
     st.code(url, language=None, wrap_lines=True)
@@ -304,25 +331,7 @@ def numeric_levers() -> list:
 
 def study_toml(study: Study) -> str:
     """The study as a TOML file (the format of scenarios/studies/*.toml)."""
-    def value(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, int | float):
-            return repr(v)
-        if isinstance(v, list | tuple):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        return json.dumps(str(v))
-
-    data = study.model_dump(exclude_none=True)
-    lines = []
-    for k, v in data.items():
-        if k != "factors":
-            lines.append(f"{k} = {value(v)}")
-    for factor in data["factors"]:
-        lines.append("")
-        lines.append("[[factors]]")
-        lines.extend(f"{k} = {value(v)}" for k, v in factor.items())
-    return "\n".join(lines) + "\n"
+    return ap.study_toml(study)
 
 
 def shipped_studies() -> list[str]:
@@ -440,6 +449,8 @@ def _slice(frame: pd.DataFrame, study: Study, view: str, x: str, y: str) -> pd.D
 
 def view_map() -> None:
     study, pressed = _study_inputs("map")
+    linked_metric = _shown_or_linked(P + "w.map.metric", "metric")
+    publish_link("map", study.scenarios[0] if study else _link_default("scenario", None), linked_metric, [])
     if study is None:
         return
     frame = _study_run(study, pressed)
@@ -457,6 +468,7 @@ def view_map() -> None:
     cols = st.columns(4)
     scenario = cols[0].selectbox("Scenario shown", list(dict.fromkeys(frame["scenario"])), key=P + "w.map.show_sc")
     metric = _metric_box(P + "w.map.metric", list(study.metrics), cols[1])
+    publish_link("map", scenario, metric, [])
     x = cols[2].selectbox("Across (x)", numeric, index=0, key=P + "w.map.ax", format_func=charts.factor_label)
     y = cols[3].selectbox("Up (y)", numeric, index=1, key=P + "w.map.ay", format_func=charts.factor_label)
     if x == y:
@@ -465,12 +477,20 @@ def view_map() -> None:
     sub = _slice(frame[frame["scenario"] == scenario], study, "map", x, y)
     source = charts.analysis_source(scenario, study.paths, study.seed, f"study {study.name}, base {study.base}")
     try:
-        chart = charts.policy_map_chart(sub, x, y, metric, presets=preset_names(), source=source)
         cells = charts.policy_map_frame(sub, x, y, metric)
     except ValueError as err:
         st.error(str(err))
         return
-    _chart(chart)
+    # A click (the chart's state, already known at the start of the run) moves the chooser first, so
+    # the outline drawn below is the chosen point, clicked or chosen with the keyboard.
+    chart_key = f"{K_MAP_CHART}.{st.session_state.get(K_MAP_NONCE, 0)}"
+    _sync_clicked_point(cells, st.session_state.get(chart_key))
+    chosen = st.session_state.get(K_OPEN)
+    selected = str(cells.at[chosen, "regime"]) if chosen in cells.index else None
+    map_spec = charts.policy_map_chart(sub, x, y, metric, presets=preset_names(), source=source,
+                                       select=MAP_SELECTION, selected=selected).to_dict(validate=False)
+    map_spec["autosize"] = {"type": "pad", "contains": "padding"}  # natural size, as `_chart`
+    st.vega_lite_chart(map_spec, width="content", on_select="rerun", selection_mode=MAP_SELECTION, key=chart_key)
     unit = METRICS[metric].unit
     table = pd.DataFrame({
         "Point": cells["regime"],
@@ -481,39 +501,137 @@ def view_map() -> None:
         f"Difference to {study.base} (median)": [fmt_value(v, delta_unit(unit), signed=True) for v in cells["diff_p50"]],
     })
     _table(table, frame, f"{study.name}_{scenario}", "map")
+    _pack_button(f"map_{study.name}_{scenario}", lambda base: ap.map_item(
+        study, frame, scenario=scenario, metric=metric, x=x, y=y, held=sub, base_url=base))
     st.download_button("Download the study (TOML)", data=study_toml(study), file_name=f"{study.name}.toml",
                        mime="application/toml", on_click="ignore", key=P + "dl.map.toml")
-    _open_point(cells, study, scenario, x, y)
+    _open_point(cells, study, scenario, x, y, metric)
 
 
-def _open_point(cells: pd.DataFrame, study: Study, scenario: str, x: str, y: str) -> None:
-    """'Open in the comparison': a link with r0 = the base preset and r1 = the base plus the point's levers."""
-    levers = {s.path: s for s in lever_specs()}
-    if x not in levers or y not in levers:
+def point_from_selection(cells: pd.DataFrame, selection: Any) -> int | None:
+    """The row of `cells` (`briefing.analysis_charts.policy_map_frame`) a map click selected, or None.
+
+    `selection` is the chart's selection state for the map's cell parameter: Streamlit hands over
+    a list of the clicked points' fields; Vega's own form, {field: [values]}, is read too. A point
+    is matched on its name, else on its two lever values (the name is the sweep's, unique per cell)."""
+    if isinstance(selection, Mapping) and "regime" in selection:
+        values = selection["regime"]
+        points = [{"regime": v} for v in (values if isinstance(values, list | tuple) else [values])]
+    elif isinstance(selection, list | tuple):
+        points = [p for p in selection if isinstance(p, Mapping)]
+    else:
+        return None
+    for point in points[-1:]:  # the map selects one cell; the latest click wins
+        if "regime" in point:
+            hits = cells.index[cells["regime"].astype(str) == str(point["regime"])]
+        elif "x" in point and "y" in point:
+            try:
+                x, y = float(point["x"]), float(point["y"])
+            except (TypeError, ValueError):
+                return None
+            hits = cells.index[(cells["x"].astype(float) == x) & (cells["y"].astype(float) == y)]
+        else:
+            return None
+        if len(hits):
+            return int(hits[0])
+    return None
+
+
+def _sync_clicked_point(cells: pd.DataFrame, event: Any) -> None:
+    """A new click on the map moves the point chooser to the clicked cell (before the chooser is drawn).
+
+    Only a changed selection moves it, so a later choice in the chooser is not overridden on rerun."""
+    selection = (event.get("selection") or {}).get(MAP_SELECTION, []) if event is not None else []
+    token = json.dumps(selection, sort_keys=True, default=str)
+    if token == st.session_state.get(K_MAP_CLICK):
         return
-    options = list(cells.index)
-    fmt = {i: f"{cells.at[i, 'regime']}: {fmt_lever(cells.at[i, 'x'], levers[x].unit)}, "
-              f"{fmt_lever(cells.at[i, 'y'], levers[y].unit)}" for i in options}
-    choice = st.selectbox("Open a grid point in the comparison", options, format_func=fmt.get, key=P + "w.map.open")
-    row = cells.loc[choice]
+    st.session_state[K_MAP_CLICK] = token
+    row = point_from_selection(cells, selection)
+    if row is not None:
+        st.session_state[K_OPEN] = row
+
+
+def _chooser_moved() -> None:
+    """A choice in the chooser: the next map is a new chart, so a click on the cell selected before
+    (which the old chart would not report again) still moves the chooser."""
+    st.session_state[K_MAP_NONCE] = st.session_state.get(K_MAP_NONCE, 0) + 1
+
+
+def point_regime(cells: pd.DataFrame, row: int, study: Study, x: str, y: str) -> dict[str, Any]:
+    """The lever changes (from the base preset) of a map point: only what differs from the base."""
+    levers = {s.path: s for s in lever_specs()}
 
     def typed(path: str, v: Any) -> Any:
         return round(float(v)) if levers[path].type == "int" else float(v)
 
     base = get_preset(study.base)
-    # Only what differs from the base preset goes into the link (as the comparison writes its own links).
-    changes = {p: typed(p, row[a]) for p, a in ((x, "x"), (y, "y")) if typed(p, row[a]) != regime_value(base, p)}
-    url = compare_link(scenario, study.base, changes, paths=study.paths, seed=study.seed, name=f"map_{row['regime']}")
-    st.link_button("Open in the comparison", url, icon=":material/open_in_new:")
+    point = cells.loc[row]
+    # Only what differs from the base preset (as the comparison writes its own links).
+    return {p: typed(p, point[a]) for p, a in ((x, "x"), (y, "y")) if typed(p, point[a]) != regime_value(base, p)}
+
+
+def compare_params(scenario: str, base: str, changes: dict[str, Any], *, paths: int, seed: int,
+                   name: str) -> dict[str, str]:
+    """The comparison page's query parameters: r0 = the base preset, r1 = the base with the point's levers."""
+    view = ViewState(scenario=scenario, paths=paths, seed=seed,
+                     regimes=[RegimeView(preset=base, name=base), RegimeView(preset=base, name=name, changes=changes)])
+    return encode_view(view, model_version=MODEL_VERSION)
+
+
+def _open_in_compare(params: dict[str, str]) -> None:
+    """Switch to the comparison page with `params` as its link. The comparison reads its link once
+    per session and seeds its widgets only where they hold no value, so its stored view and its
+    widget values (keys "w.*", this page's are "an.*") are dropped first: it then opens as the link."""
+    from ui import state as compare_state
+
+    for key in (compare_state.VIEW, compare_state.RENDERED_PREV, compare_state.RENDERED_NOW):
+        st.session_state.pop(key, None)
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith("w.")]:
+        del st.session_state[key]
+    st.switch_page("app_pages/compare.py", query_params=params)
+
+
+def _open_point(cells: pd.DataFrame, study: Study, scenario: str, x: str, y: str, metric: str) -> None:
+    """The chosen grid point (a click on the map or this chooser) and a button opening it as a regime
+    in the comparison: r0 = the base preset, r1 = the base plus the point's levers."""
+    levers = {s.path: s for s in lever_specs()}
+    if x not in levers or y not in levers:
+        return
+    options = list(cells.index)
+    if st.session_state.get(K_OPEN) not in options:
+        st.session_state.pop(K_OPEN, None)  # a cell of an earlier map
+    fmt = {i: f"{cells.at[i, 'regime']}: {fmt_lever(cells.at[i, 'x'], levers[x].unit)}, "
+              f"{fmt_lever(cells.at[i, 'y'], levers[y].unit)}" for i in options}
+    choice = st.selectbox("Grid point (click a cell on the map, or choose here)", options, format_func=fmt.get,
+                          key=K_OPEN, on_change=_chooser_moved)
+    row = cells.loc[choice]
+    unit = charts.metric_unit(metric)
+    # Plain text: point names come from the study file.
+    st.text(f"Point {row['regime']}: {study.base} with {charts.factor_label(x)} = {fmt_lever(row['x'], levers[x].unit)}"
+            f" and {charts.factor_label(y)} = {fmt_lever(row['y'], levers[y].unit)}\n"
+            f"{ap.metric_name(metric)}: median {row['value_text']} (5th-95th pct {row['band_text']}); "
+            f"difference to {study.base} {fmt_value(row['diff_p50'], delta_unit(unit), signed=True)}")
+    changes = point_regime(cells, choice, study, x, y)
+    params = compare_params(scenario, study.base, changes, paths=study.paths, seed=study.seed,
+                            name=f"map_{row['regime']}")
+    if st.button("Open as a regime in the comparison", icon=":material/compare_arrows:", key=P + "b.map.open",
+                 help=f"The comparison page with {study.base} against {study.base} plus this point's levers "
+                      "(same scenario, paths and seed)"):
+        _open_in_compare(params)
+    st.caption("Link to that comparison:")
+    st.code(_page_url("compare", params), language=None, wrap_lines=True)
 
 
 def view_frontier() -> None:
     study, pressed = _study_inputs("frontier")
     if study is None:
+        publish_link("frontier", _link_default("scenario", None), _shown_or_linked(P + "w.fr.metric", "metric"),
+                     _link_default("regimes", []))
         return
     presets = st.multiselect("Presets to add (labelled)", preset_names(),
                              default=_link_default("regimes", ["status_quo", "clearing_rule", "all_guardrails"]),
                              key=P + "w.frontier.presets")
+    publish_link("frontier", study.scenarios[0], _shown_or_linked(P + "w.fr.metric", "metric"), presets)
     frame = _study_run(study, pressed)
     if frame is None:
         return
@@ -526,6 +644,7 @@ def view_frontier() -> None:
     cost = cols[1].selectbox("Calm cost", costs, key=P + "w.fr.cost", format_func=_label)
     outcomes = [m for m in study.metrics if not m.startswith("calm_")]
     outcome = _metric_box(P + "w.fr.metric", outcomes, cols[2])
+    publish_link("frontier", scenario, outcome, presets)
     extra = _preset_rows(study, scenario, [p for p in presets if p != study.base])
     if extra is None:
         return
@@ -546,6 +665,8 @@ def view_frontier() -> None:
         "Dominated by": [d if isinstance(d, str) else "" for d in front["dominated_by"]],
     })
     _table(table, front, f"{study.name}_{scenario}_frontier", "frontier")
+    _pack_button(f"frontier_{study.name}_{scenario}", lambda base: ap.frontier_item(
+        study, front, scenario=scenario, cost=cost, outcome=outcome, presets=presets, base_url=base))
     st.download_button("Download the study (TOML)", data=study_toml(study), file_name=f"{study.name}.toml",
                        mime="application/toml", on_click="ignore", key=P + "dl.frontier.toml")
 
@@ -588,6 +709,7 @@ def view_tornado() -> None:
         assumptions = st.checkbox("Include the uncertain assumptions (one more run per end of each)", value=True,
                                   key=P + "w.tornado.assumptions")
         pressed = st.form_submit_button("Run", type="primary")
+    publish_link("tornado", scenario, metric, [base])
     inputs = {"scenario": scenario, "base": base, "metric": metric, "paths": paths, "seed": seed,
               "assumptions": assumptions}
     frame = _result("tornado", inputs, pressed, lambda progress: tornado_run(inputs, progress), "Tornado")
@@ -610,6 +732,9 @@ def view_tornado() -> None:
         "Note": frame["note"],
     })
     _table(table, frame, f"tornado_{scenario}_{base}_{metric}", "tornado")
+    _pack_button(f"tornado_{scenario}_{base}", lambda url: ap.tornado_item(
+        frame, scenario=scenario, base=base, metric=metric, paths=paths, seed=seed, assumptions=assumptions,
+        base_url=url))
     _share("tornado", scenario, metric, [base])
 
 
@@ -657,6 +782,7 @@ def view_attribution() -> None:
         with cols[4]:
             paths, seed = _run_settings("attribution")
         pressed = st.form_submit_button("Run", type="primary")
+    publish_link("attribution", scenario, metric, [regime, baseline])
     if regime == baseline:
         st.error("Baseline: the same preset as the regime; allowed: two different presets")
         return
@@ -685,6 +811,9 @@ def view_attribution() -> None:
                                  for v, k in zip(frame["alone_mean"], frame["kind"], strict=True)],
     })
     _table(table, frame, f"attribution_{scenario}_{regime}_vs_{baseline}", "attribution")
+    _pack_button(f"attribution_{scenario}_{regime}_vs_{baseline}", lambda base: ap.attribution_item(
+        frame, scenario=scenario, regime=regime, baseline=baseline, metric=metric, paths=paths, seed=seed,
+        base_url=base))
     _share("attribution", scenario, metric, [regime, baseline])
 
 
@@ -696,6 +825,7 @@ def view_amplification() -> None:
         with cols[2]:
             paths, seed = _run_settings("amplification")
         pressed = st.form_submit_button("Run", type="primary")
+    publish_link("amplification", scenario, _shown_or_linked(P + "w.amp.metric", "metric"), [regime])
     inputs = {"scenario": scenario, "regime": regime, "paths": paths, "seed": seed}
 
     def compute(progress):
@@ -719,6 +849,8 @@ def view_amplification() -> None:
                                    for a, b in zip(sub["increment_p5"], sub["increment_p95"], strict=True)],
     })
     _table(table, frame, f"amplification_{scenario}_{regime}", "amplification")
+    _pack_button(f"amplification_{scenario}_{regime}", lambda base: ap.amplification_item(
+        frame, scenario=scenario, regime=regime, metric=metric, paths=paths, seed=seed, base_url=base))
     _share("amplification", scenario, metric, [regime])
 
 
@@ -734,6 +866,7 @@ def view_robustness() -> None:
         samples = st.number_input("Latin hypercube points over every uncertain assumption", 0, 200, 8,
                                   key=P + "w.rob.samples")
         pressed = st.form_submit_button("Run", type="primary")
+    publish_link("robustness", scenario, metric, [a, b])
     if a == b:
         st.error("Regime B: the same preset as regime A; allowed: two different presets")
         return
@@ -766,6 +899,9 @@ def view_robustness() -> None:
                   share(found["keeps_sign_share"])],
     })
     _table(table, found["points"], f"robustness_{scenario}_{a}_vs_{b}", "robustness")
+    _pack_button(f"robustness_{scenario}_{a}_vs_{b}", lambda base: ap.robustness_item(
+        found, scenario=scenario, a=a, b=b, metric=metric, paths=paths, seed=seed, samples=int(samples),
+        base_url=base))
     _share("robustness", scenario, metric, [a, b])
 
 
@@ -789,6 +925,7 @@ def view_expected_cost() -> None:
         extra = cols[2].number_input("Further loss on a breakdown ($bn)", 0.0, 100_000.0, value=0.0, step=10.0,
                                      key=P + "w.cost.extra")
         pressed = st.form_submit_button("Run", type="primary")
+    publish_link("expected_cost", scenario, None, list(regimes))
     if not regimes:
         st.info("Regimes: choose at least one preset.")
         return
@@ -826,6 +963,9 @@ def view_expected_cost() -> None:
         data["Expected total cost ($bn/yr)"] = [fmt_value(v, "$bn/yr")
                                                 for v in frame["expected_total_cost_usd_bn_per_year"]]
     _table(pd.DataFrame(data), frame, f"expected_cost_{scenario}", "expected_cost")
+    _pack_button(f"expected_cost_{scenario}", lambda base: ap.expected_cost_item(
+        frame, scenario=scenario, regimes=list(regimes), paths=paths, seed=seed, probability=inputs["f"],
+        loss=inputs["loss"], extra=inputs["extra"], base_url=base))
     _share("expected_cost", scenario, None, list(regimes))
 
 
@@ -837,6 +977,7 @@ def view_stress_grid() -> None:
         with cols[2]:
             paths, seed = _run_settings("stress_grid")
         pressed = st.form_submit_button("Run", type="primary")
+    publish_link("stress_grid", None, None, [regime, baseline])
     inputs = {"regime": regime, "baseline": baseline, "paths": paths, "seed": seed}
 
     def compute(progress):
@@ -863,6 +1004,8 @@ def view_stress_grid() -> None:
                                                        strict=True)],
     })
     _table(table, frame, f"stress_grid_{regime}_vs_{baseline}", "stress_grid")
+    _pack_button(f"stress_grid_{regime}_vs_{baseline}", lambda base: ap.stress_grid_item(
+        frame, regime=regime, baseline=baseline, paths=paths, seed=seed, base_url=base))
     _share("stress_grid", None, None, [regime, baseline])
 
 
