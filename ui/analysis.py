@@ -43,6 +43,7 @@ from engine.study import MAX_STUDY_FILE_BYTES, Study, factor_kind, load_study, p
 from engine.sweep import STAT_COLUMNS, run_base, run_study
 from policy import get_preset, lever_specs, preset_names, regime_value
 from policy.query import RegimeView, ViewState, encode_view
+from policy.run_settings import MAX_PATHS_INTERACTIVE, MAX_REGIMES_INTERACTIVE, MAX_SEED
 
 VIEWS: dict[str, str] = {
     "map": "Policy map",
@@ -69,7 +70,7 @@ DEFAULT_PATHS = 200
 DEFAULT_SCENARIO = "march_2020"
 DEFAULT_METRIC = "peak_10y_yield_change_bp"
 DEFAULT_REGIMES = ("all_guardrails", "status_quo")
-MAX_LINK_REGIMES = 4
+MAX_LINK_REGIMES = MAX_REGIMES_INTERACTIVE  # regimes a link may name, as on the comparison page
 STUDIES_DIR = Path(__file__).resolve().parents[1] / "scenarios" / "studies"
 MAP_X, MAP_Y = "leverage_cap.max_gross_leverage_x", "clearing.haircut_floor_pct"
 MAP_LEVELS = 5
@@ -252,7 +253,7 @@ def _metric_box(key: str, choices: Sequence[str], container=st, default: str | N
     wanted = _link_default("metric", default or DEFAULT_METRIC)
     index = choices.index(wanted) if wanted in choices else 0
     return container.selectbox("Outcome", choices, index=index, key=key,
-                               format_func=lambda m: f"{METRICS[m].label} ({METRICS[m].unit})")
+                               format_func=charts.metric_label)  # tail probabilities too
 
 
 def _regimes_default(i: int, fallback: str) -> str:
@@ -262,9 +263,9 @@ def _regimes_default(i: int, fallback: str) -> str:
 
 def _run_settings(view: str, container=st) -> tuple[int, int]:
     cols = container.columns(2)
-    paths = cols[0].number_input("Paths", min_value=20, max_value=10_000, value=DEFAULT_PATHS, step=100,
+    paths = cols[0].number_input("Paths", min_value=20, max_value=MAX_PATHS_INTERACTIVE, value=DEFAULT_PATHS, step=100,
                                  key=f"{P}w.{view}.paths", help="Monte Carlo paths per run; 200 is quick")
-    seed = cols[1].number_input("Seed", min_value=0, max_value=2**32 - 1, value=0, step=1, key=f"{P}w.{view}.seed")
+    seed = cols[1].number_input("Seed", min_value=0, max_value=MAX_SEED, value=0, step=1, key=f"{P}w.{view}.seed")
     return int(paths), int(seed)
 
 
