@@ -33,7 +33,8 @@ import warnings
 from pathlib import Path
 from typing import NoReturn
 
-from policy.query import MAX_PATHS, MAX_SEED, MAX_SHOCK_SCALE
+from engine.cli_args import setting, whole_number
+from policy.run_settings import MAX_PATHS_INTERACTIVE, MAX_REGIMES_INTERACTIVE
 
 
 class UsageError(Exception):
@@ -73,30 +74,6 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"briefing: {message}\n")
 
 
-def _int_in(name: str, low: int, high: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{text!r}; allowed: a whole number from {low:,} to {high:,}")
-        return value
-
-    parse.__name__ = name
-    return parse
-
-
-def _shock_scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and 0.0 <= value <= MAX_SHOCK_SCALE):
-        raise argparse.ArgumentTypeError(f"{text!r}; allowed: a number from 0 to {MAX_SHOCK_SCALE:g}")
-    return value
-
-
 def _base_url(text: str) -> str:
     if not (text.startswith(("http://", "https://")) and len(text) <= 500 and " " not in text):
         raise argparse.ArgumentTypeError(f"{text[:60]!r}; allowed: an http:// or https:// address")
@@ -109,11 +86,12 @@ def make_parser() -> OneLineParser:
     export = commands.add_parser("export", help="write the briefing PDF and ZIP into a directory")
     export.add_argument("--scenario", required=True, help="bundled scenario name or a scenario .toml file")
     export.add_argument(
-        "--regime", action="append", default=None, help="preset name or regime .json/.toml file (repeat, up to 4)"
+        "--regime", action="append", default=None,
+        help=f"preset or regime .json/.toml file (repeat, up to {MAX_REGIMES_INTERACTIVE})",
     )
-    export.add_argument("--paths", type=_int_in("paths", 1, MAX_PATHS), default=500, help="Monte Carlo paths")
-    export.add_argument("--seed", type=_int_in("seed", 0, MAX_SEED), default=0, help="random seed")
-    export.add_argument("--shock-scale", type=_shock_scale, default=1.0, help="shock severity, 0 to 5")
+    export.add_argument("--paths", type=setting("paths", "interactive"), default=500, help="Monte Carlo paths")
+    export.add_argument("--seed", type=setting("seed"), default=0, help="random seed")
+    export.add_argument("--shock-scale", type=setting("shock_scale"), default=1.0, help="shock severity, 0 to 5")
     export.add_argument("--base-url", type=_base_url, default=None, help="explorer address for the link")
     export.add_argument("--out", required=True, help="directory for the PDF and ZIP (created if missing)")
     _analysis_parser(commands)
@@ -154,9 +132,10 @@ def _analysis_parser(commands: argparse._SubParsersAction) -> None:
     a.add_argument("--y", help="map: factor up (default its second)")
     a.add_argument("--hold", action="append", default=None, metavar="FACTOR=VALUE",
                    help="map: hold another factor of the study at a swept value (default its first; repeat)")
-    a.add_argument("--paths", type=_int_in("paths", 20, 10_000), default=200, help="Monte Carlo paths (not map/frontier)")
-    a.add_argument("--seed", type=_int_in("seed", 0, MAX_SEED), default=0, help="random seed (not map/frontier)")
-    a.add_argument("--samples", type=_int_in("samples", 0, 200), default=8, help="robustness: Latin hypercube points")
+    a.add_argument("--paths", type=whole_number(20, MAX_PATHS_INTERACTIVE), default=200,
+                   help="Monte Carlo paths (not map/frontier)")
+    a.add_argument("--seed", type=setting("seed"), default=0, help="random seed (not map/frontier)")
+    a.add_argument("--samples", type=whole_number(0, 200), default=8, help="robustness: Latin hypercube points")
     a.add_argument("--no-assumptions", action="store_true", help="tornado: levers only")
     a.add_argument("--episode-probability", type=_number_in(0.0, 1.0), help="expected_cost: episodes per year")
     a.add_argument("--loss", type=_number_in(0.0, 100_000.0), help="expected_cost: $bn lost per episode")
@@ -167,8 +146,14 @@ def _analysis_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _check_out(text: str) -> Path:
+    if not text.strip():  # Path("") is the current folder: an empty --out is a mistake, not a choice
+        raise UsageError("--out: empty; allowed: a directory (created if missing)")
     out = Path(text)
-    if out.exists() and not out.is_dir():
+    try:
+        is_file = out.exists() and not out.is_dir()
+    except OSError as err:  # e.g. a name longer than the file system allows
+        raise UsageError(f"--out: {text[:60]!r} cannot be used ({err.strerror}); allowed: a writable directory") from None
+    if is_file:
         raise UsageError(f"--out: {text!r} is a file; allowed: a directory (created if missing)")
     return out
 
@@ -189,8 +174,8 @@ def run_export(args: argparse.Namespace) -> list[Path]:
     from engine import InputError, load_scenario, simulate
 
     regimes = args.regime or None
-    if regimes and len(regimes) > 4:
-        raise UsageError(f"--regime: {len(regimes)} given; allowed: 1 to 4 regimes")
+    if regimes and len(regimes) > MAX_REGIMES_INTERACTIVE:
+        raise UsageError(f"--regime: {len(regimes)} given; allowed: 1 to {MAX_REGIMES_INTERACTIVE} regimes")
     _check_out(args.out)
     # The scenario first, on its own: a file's message names the file and its field, after the option.
     try:

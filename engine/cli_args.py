@@ -9,20 +9,21 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from policy.run_settings import ALLOWED, RunSettings, describe_settings_error
+from policy.run_settings import ALLOWED, RunMode, RunSettings, describe_settings_error
 
 
-def setting(field: str) -> Callable[[str], object]:
-    """An argparse `type=` for one field of RunSettings (paths, days, seed, shock_scale)."""
+def setting(field: str, mode: RunMode = "batch") -> Callable[[str], object]:
+    """An argparse `type=` for one field of RunSettings (paths, days, seed, shock_scale) under `mode`'s
+    limits (the briefing CLI uses the app's, so its pack's link opens in the app)."""
     if field not in ALLOWED:
         raise KeyError(field)
 
     def parse(text: str) -> object:
         try:
-            return getattr(RunSettings.model_validate({field: text}), field)
+            return getattr(RunSettings.model_validate({"mode": mode, field: text}), field)
         except ValidationError as err:
             # argparse names the flag; the message keeps only the value and what is allowed.
-            raise argparse.ArgumentTypeError(describe_settings_error(err).split(": ", 1)[1]) from None
+            raise argparse.ArgumentTypeError(describe_settings_error(err, mode).split(": ", 1)[1]) from None
 
     parse.__name__ = field
     return parse

@@ -61,7 +61,7 @@ from policy.presets import PRESETS, get_preset, preset_names
 from policy.regime import PolicyRegime
 from policy.run_settings import MAX_PATHS_INTERACTIVE as MAX_PATHS
 from policy.run_settings import MAX_REGIMES_INTERACTIVE as MAX_REGIMES
-from policy.run_settings import MAX_SEED, MAX_SHOCK_SCALE
+from policy.run_settings import MAX_SEED, MAX_SHOCK_SCALE, RunSettings, allowed
 from policy.spec import LeverSpec, allowed_range, lever_specs, regime_value, with_changes
 
 QUERY_VERSION = 2
@@ -368,20 +368,16 @@ def decode_view(
             messages.append(f"sc: unknown scenario {_short(text)}; allowed: {', '.join(names)}; showing {fallback}")
     view = default_view(scenario)
     run_settings = {"sev": view.shock_scale, "n": view.paths, "seed": view.seed}
-    # key: (parser, low, high, what the message calls it and allows)
-    bounds = {
-        "sev": (_parse_float, 0.0, MAX_SHOCK_SCALE, "sev (shock severity)", "a number from 0 to 5"),
-        "n": (_parse_int, 1, MAX_PATHS, "n (paths)", f"a whole number from 1 to {MAX_PATHS:,}"),
-        "seed": (_parse_int, 0, MAX_SEED, "seed", f"a whole number from 0 to {MAX_SEED}"),
-    }
-    for key, (parse, low, high, field, allowed) in bounds.items():
+    # Link key -> (field of the run spec, what the message calls it): pydantic coerces the text and the
+    # spec's interactive limits bound it, so a link is refused in the words of every other surface.
+    link_settings = {"sev": ("shock_scale", "sev (shock severity)"), "n": ("paths", "n (paths)"), "seed": ("seed", "seed")}
+    for key, (field, label) in link_settings.items():
         if key in raw:
             text = raw.pop(key)
-            value = parse(text)
-            if value is None or not low <= value <= high:
-                messages.append(f"{field}: {_short(text)} ignored; allowed: {allowed}")
-            else:
-                run_settings[key] = value
+            try:
+                run_settings[key] = getattr(RunSettings.model_validate({"mode": "interactive", field: text}), field)
+            except ValidationError:
+                messages.append(f"{label}: {_short(text)} ignored; allowed: {allowed(field, 'interactive')}")
     shock_scale, paths, seed = run_settings["sev"], run_settings["n"], run_settings["seed"]
 
     # regimes

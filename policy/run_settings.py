@@ -41,14 +41,23 @@ MAX_PATHS: dict[RunMode, int] = {"batch": MAX_PATHS_BATCH, "interactive": MAX_PA
 MAX_REGIMES: dict[RunMode, int] = {"batch": MAX_REGIMES_BATCH, "interactive": MAX_REGIMES_INTERACTIVE}
 MEMORY_BUDGET_MB: dict[RunMode, int] = {"batch": MEMORY_BUDGET_BATCH_MB, "interactive": MEMORY_BUDGET_INTERACTIVE_MB}
 
-# What each bounded setting allows, in the words every message uses.
+# What each bounded setting allows, in the words every message uses (per mode where limits differ).
 ALLOWED: dict[str, str] = {
-    "paths": f"a whole number from 1 to {MAX_PATHS_BATCH:,} ({MAX_PATHS_INTERACTIVE:,} in the app)",
+    "paths": f"a whole number from 1 to {MAX_PATHS_BATCH:,}",
     "days": f"a whole number from 1 to {MAX_DAYS}",
     "seed": f"a whole number from 0 to {MAX_SEED}",
     "shock_scale": f"a finite number from 0 to {MAX_SHOCK_SCALE:g}",
-    "regimes": f"1 to {MAX_REGIMES_BATCH:,} regimes ({MAX_REGIMES_INTERACTIVE} in the app)",
+    "regimes": f"1 to {MAX_REGIMES_BATCH:,} regimes",
 }
+ALLOWED_INTERACTIVE: dict[str, str] = ALLOWED | {
+    "paths": f"a whole number from 1 to {MAX_PATHS_INTERACTIVE:,} in the app and its exports ({MAX_PATHS_BATCH:,} in batch runs)",
+    "regimes": f"1 to {MAX_REGIMES_INTERACTIVE} regimes in the app and its exports",
+}
+
+
+def allowed(field: str, mode: RunMode = "batch") -> str:
+    """What `field` allows under `mode`'s limits."""
+    return (ALLOWED_INTERACTIVE if mode == "interactive" else ALLOWED)[field]
 
 
 class RunSettings(BaseModel):
@@ -78,13 +87,13 @@ class RunSettings(BaseModel):
     def _interactive_limits(self) -> "RunSettings":
         if self.mode == "interactive":
             if self.paths > MAX_PATHS_INTERACTIVE:
-                raise ValueError(f"paths: {self.paths:,}; allowed in the app: 1 to {MAX_PATHS_INTERACTIVE:,}")
+                raise ValueError(f"paths: {self.paths!r}; allowed: {allowed('paths', 'interactive')}")
             if self.regimes > MAX_REGIMES_INTERACTIVE:
-                raise ValueError(f"regimes: {self.regimes}; allowed in the app: 1 to {MAX_REGIMES_INTERACTIVE}")
+                raise ValueError(f"regimes: {self.regimes!r}; allowed: {allowed('regimes', 'interactive')}")
         return self
 
 
-def describe_settings_error(err: ValidationError) -> str:
+def describe_settings_error(err: ValidationError, mode: RunMode = "batch") -> str:
     """One line naming the first bad field and what is allowed, as every surface prints it."""
     first = err.errors()[0]
     field = ".".join(str(p) for p in first["loc"])
@@ -92,8 +101,8 @@ def describe_settings_error(err: ValidationError) -> str:
         return str(first["msg"]).removeprefix("Value error, ")
     value = first.get("input")
     shown = f"{value!r}" if not isinstance(value, str) or len(value) <= 40 else f"{value[:40]!r}..."
-    allowed = ALLOWED.get(field, str(first["msg"]))
-    return f"{field}: {shown}; allowed: {allowed}"
+    words = allowed(field, mode) if field in ALLOWED else str(first["msg"])
+    return f"{field}: {shown}; allowed: {words}"
 
 
 def run_settings(**values: object) -> RunSettings:
@@ -101,4 +110,5 @@ def run_settings(**values: object) -> RunSettings:
     try:
         return RunSettings(**values)  # type: ignore[arg-type]
     except ValidationError as err:
-        raise ValueError(describe_settings_error(err)) from None
+        mode = values.get("mode")
+        raise ValueError(describe_settings_error(err, mode if mode == "interactive" else "batch")) from None

@@ -46,10 +46,10 @@ def test_the_link_codec_uses_the_interactive_limits_of_the_spec():
     assert view.paths != spec.MAX_PATHS_INTERACTIVE + 1
     assert any(f"{spec.MAX_PATHS_INTERACTIVE:,}" in m for m in messages)
     assert ViewState.model_fields["paths"].metadata[-1].le == spec.MAX_PATHS_INTERACTIVE
-    with pytest.raises(engine.InputError, match=f"allowed in the app: 1 to {spec.MAX_PATHS_INTERACTIVE:,}"):
+    with pytest.raises(engine.InputError, match=f"allowed: a whole number from 1 to {spec.MAX_PATHS_INTERACTIVE:,} in the app"):
         engine.simulate("march_2020", paths=spec.MAX_PATHS_INTERACTIVE + 1, mode="interactive", histories=False)
     regimes = ["status_quo", "clearing_rule", "dealer_rule", "leverage_cap", "all_guardrails"]
-    with pytest.raises(engine.InputError, match=f"regimes: 5; allowed in the app: 1 to {spec.MAX_REGIMES_INTERACTIVE}"):
+    with pytest.raises(engine.InputError, match=f"regimes: 5; allowed: 1 to {spec.MAX_REGIMES_INTERACTIVE} regimes in the app"):
         engine.simulate("march_2020", regimes, paths=4, mode="interactive")
 
 
