@@ -33,6 +33,7 @@ COMMANDS: list[list[str]] = [
     ["list", "--format", "json"],
     ["params"],
     ["params", "--format", "csv"],
+    ["regime", "clearing_rule"],
     ["run", "--help"],
     ["sweep", "--help"],
 ]

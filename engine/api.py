@@ -19,11 +19,12 @@ from engine.errors import InputError
 from engine.functioning import breakdown_days, dysfunction_days
 from engine.memory import memory_message
 from engine.metrics import compute_metrics, summary_metrics
+from engine.regimes import resolve_regime
 from engine.result import Result, SummaryResult
 from engine.scenario import Scenario, load_scenario, shock_paths, with_fundamental_mode
 from engine.transmission import regime_parameters
 from engine.version import MODEL_VERSION
-from policy import PolicyRegime, RegimeInputError, get_preset, load_regime_file
+from policy import PolicyRegime
 from policy.run_settings import MEMORY_BUDGET_MB, RunMode, RunSettings, run_settings
 
 FUNDAMENTAL_SHARE = "fundamental_share"
@@ -32,23 +33,6 @@ FUNDAMENTAL_SHARE = "fundamental_share"
 def resolve_scenario(scenario: str | Path | Scenario) -> Scenario:
     """A Scenario object from a bundled name or a TOML path."""
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-
-
-def resolve_regime(regime: str | Path | PolicyRegime) -> PolicyRegime:
-    """A regime from a preset name, a `.json`/`.toml` file, or an object."""
-    if isinstance(regime, PolicyRegime):
-        return regime
-    text = str(regime)
-    path = Path(text)
-    if path.suffix.lower() in (".json", ".toml") and path.is_file():
-        try:
-            return load_regime_file(path)
-        except RegimeInputError as err:
-            raise InputError(str(err)) from None
-    try:
-        return get_preset(text)
-    except KeyError as err:
-        raise InputError(f"regime: {err.args[0]}, or an existing .json/.toml file") from None
 
 
 def assumption_ranges(scenario: str | Scenario) -> dict[str, CalibratedValue]:

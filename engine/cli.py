@@ -416,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             source = args.regime_file or args.name
             if not source:
                 raise InputError("regime: give a preset NAME or --regime FILE")
-            from engine.api import resolve_regime
+            from engine.regimes import resolve_regime  # policy only: no model, no numpy (fast start)
             from policy import regime_to_json
 
             text = regime_to_json(resolve_regime(source))

@@ -41,6 +41,7 @@ LIGHT_COMMANDS = [
     ["params"],
     ["params", "--format", "json"],
     ["params", "--format", "csv"],
+    ["regime", "clearing_rule"],
     *[[name, "--help"] for name in SUBCOMMANDS],
 ]
 
