@@ -98,7 +98,6 @@ for _name, (_description, _changes) in _CHANGES.items():
     PRESETS[_name] = with_changes(STATUS_QUO, _changes, name=_name, description=_description)
 
 PRESET_DESCRIPTIONS: dict[str, str] = {name: r.description for name, r in PRESETS.items()}
-AS_IT_HAPPENED: tuple[str, ...] = ("as_of_september_2019", "as_of_march_2020", "as_of_april_2025")
 
 
 def preset_names() -> list[str]:

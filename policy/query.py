@@ -617,11 +617,6 @@ def unique_name(name: str, taken: set[str] | Sequence[str]) -> str:
         k += 1
 
 
-def validate_view(view: ViewState) -> ViewState:
-    """Re-validate a view built by code (raises pydantic's ValidationError)."""
-    return ViewState.model_validate(view.model_dump())
-
-
 __all__ = [
     "MAX_LINK_SCENARIO_CHARS",
     "MAX_REGIMES",
