@@ -281,6 +281,8 @@ def test_methodology_page(page, streamlit_server):
     page.locator(".katex").first.wait_for(timeout=30_000)  # the equations render
     page.get_by_text(f"model {MODEL_VERSION} · link format").wait_for(timeout=30_000)  # footer
     page.wait_for_timeout(500)
+    assert page.locator('[data-testid="stException"]').count() == 0  # no section failed to build
+    assert page.locator(".katex").count() >= 5  # the model's equations, not one stray formula
     page.screenshot(path=str(OUT / "methodology.png"), full_page=True)
 
 
