@@ -89,3 +89,4 @@ def test_the_apps_results_cache_is_bounded_in_bytes():
     assert 0 < runner.RESULTS.bytes <= runner.RESULTS.max_bytes
     assert runner.RESULTS.bytes >= size_of(first)
     assert runner.RESULTS.max_bytes == runner.RESULT_CACHE_MB * 1_000_000
+

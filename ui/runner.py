@@ -14,10 +14,13 @@ entries, because a 10,000-path result is a hundred times a 500-path one, and a s
 most half of it, so one user's heavy runs cannot push out everyone else's.
 """
 
+import contextlib
 import dataclasses
+import functools
 import json
 import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -113,9 +116,36 @@ def run_view(
     )
     if progress is None:
         return _run_all(keys)
-    if progress is not None:
-        for i, (key, regime) in enumerate(zip(keys, regimes, strict=True)):
-            progress(i, len(keys), regime.name)
-            _run_one(*key)
-        progress(len(keys), len(keys), "")
+    # A long run: regime by regime, one at a time on the server and on fewer cores (see heavy_run).
+    for i, (key, regime) in enumerate(zip(keys, regimes, strict=True)):
+        progress(i, len(keys), regime.name)
+        if RESULTS.get(("one", *key)) is None:
+            waiting = functools.partial(progress, i, len(keys), f"{regime.name} (waiting for another long run to finish)")
+            with heavy_run(waiting):
+                _run_one(*key)
+    progress(len(keys), len(keys), "")
     return _stacked(keys)
+
+
+# Long runs (>= LONG_RUN_PATHS paths) take the compiled kernel's threads for seconds. On a shared
+# server they run one at a time, and on all cores but one, so the other sessions' slider moves
+# (short runs) keep a core: one user's 10,000-path run does not stall everyone.
+_HEAVY = threading.Lock()
+HEAVY_RUN_THREADS = max(1, (os.cpu_count() or 2) - 1)
+
+
+@contextlib.contextmanager
+def heavy_run(on_wait: Callable[[], None]) -> Iterator[None]:
+    """Hold the server's one long-run slot (calling `on_wait` first if another session has it)."""
+    import numba  # the kernel's thread count is per calling thread: this script thread only
+
+    if not _HEAVY.acquire(blocking=False):
+        on_wait()
+        _HEAVY.acquire()
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(before, HEAVY_RUN_THREADS))
+        yield
+    finally:
+        numba.set_num_threads(before)
+        _HEAVY.release()
