@@ -93,3 +93,12 @@ def streamlit_server(tmp_path_factory):
     except _subprocess.TimeoutExpired:
         _os.killpg(proc.pid, _signal.SIGKILL)
     log.close()
+
+
+@_pytest.fixture(autouse=True)
+def _show_app_errors_in_tests():
+    """The app hides error details from users (.streamlit/config.toml); AppTest failures should show them."""
+    from streamlit import config
+
+    config.set_option("client.showErrorDetails", "full")
+    yield

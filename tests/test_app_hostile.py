@@ -49,3 +49,17 @@ def test_a_link_with_hundreds_of_parameters_gives_one_capped_list():
     assert not at.exception
     assert len([w for w in at.warning if "This link had" in w.value]) == 1
     assert len(at.text) <= 52  # at most 50 messages and one "... and N more" line shown
+
+
+def test_the_server_config_hides_error_details_and_bounds_uploads():
+    import tomllib
+
+    config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"  # no traces or server paths for users
+    from engine.scenario import MAX_SCENARIO_FILE_BYTES
+    from policy.files import MAX_NESTING  # noqa: F401 - the reader every upload goes through
+    from policy.io import MAX_REGIME_FILE_BYTES
+
+    # The server refuses a body above maxUploadSize (MB) itself; our files are far below it.
+    assert config["server"]["maxUploadSize"] * 1_000_000 >= max(MAX_REGIME_FILE_BYTES, MAX_SCENARIO_FILE_BYTES)
+    assert config["server"]["maxUploadSize"] <= 1

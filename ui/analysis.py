@@ -44,6 +44,7 @@ from engine.sweep import STAT_COLUMNS, run_base, run_study
 from policy import get_preset, lever_specs, preset_names, regime_value
 from policy.query import RegimeView, ViewState, encode_view
 from policy.run_settings import MAX_PATHS_INTERACTIVE, MAX_REGIMES_INTERACTIVE, MAX_SEED
+from ui.text import plain
 
 VIEWS: dict[str, str] = {
     "map": "Policy map",
@@ -210,7 +211,7 @@ def _run(key: str, compute: Callable[[Callable[[int, int], None]], Any], label: 
         return None
     except InputError as err:
         box.empty()
-        st.error(str(err))
+        st.error(plain(err))
         return None
     box.empty()
     RESULTS.put(key, value, owner=_session())
@@ -413,13 +414,13 @@ def _study_inputs(view: str) -> tuple[Study | None, bool]:
                 except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
                     raise InputError(f"{upload.name}: not a readable TOML file ({err})") from None
         except InputError as err:
-            st.error(str(err))
+            st.error(plain(err))
             return None, False
         data = dict(data) | {"paths": paths, "seed": seed}
     try:
         return parse_study(data), pressed
     except InputError as err:
-        st.error(str(err))
+        st.error(plain(err))
         return None, False
 
 
@@ -480,7 +481,7 @@ def view_map() -> None:
     try:
         cells = charts.policy_map_frame(sub, x, y, metric)
     except ValueError as err:
-        st.error(str(err))
+        st.error(plain(err))
         return
     # A click (the chart's state, already known at the start of the run) moves the chooser first, so
     # the outline drawn below is the chosen point, clicked or chosen with the keyboard.
@@ -653,7 +654,7 @@ def view_frontier() -> None:
     try:
         front = an.frontier(pd.concat([rows, extra], ignore_index=True), cost=cost, outcome=outcome)
     except InputError as err:
-        st.error(str(err))
+        st.error(plain(err))
         return
     source = charts.analysis_source(scenario, study.paths, study.seed, f"study {study.name}, base {study.base}")
     labelled = [study.base, *presets]
@@ -1031,7 +1032,7 @@ def page() -> None:
     messages = st.session_state.get(K_MESSAGES, [])
     if messages:
         st.warning(f"This link had {len(messages)} problem(s); the rest of it was used.", icon=":material/link_off:")
-        for message in messages:
+        for message in messages[:50]:  # plain text, capped: a link's words never render as Markdown
             st.text(message)
     st.subheader("Policy analysis")
     views = list(VIEWS)
