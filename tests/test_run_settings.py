@@ -95,3 +95,16 @@ def test_the_memory_estimate_stays_above_the_measured_peak(shape):
     measured = float(out.stdout.strip())
     estimate = estimate_run_mb(*shape[:3], histories=shape[3])
     assert measured <= estimate <= 3.0 * measured + 60, (measured, estimate)
+
+
+def test_the_readme_lists_the_limits_of_the_spec():
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("Limits of a run, written once"):]
+    table = table[:table.index("Every string that comes from a link")]
+    for expected in (f"| paths, batch (CLI, API, sweeps) | {spec.MAX_PATHS_BATCH:,} |",
+                     f"| paths, interactive (the app, its links and exports) | {spec.MAX_PATHS_INTERACTIVE:,} |",
+                     f"| regimes, batch / interactive | {spec.MAX_REGIMES_BATCH:,} / {spec.MAX_REGIMES_INTERACTIVE} |",
+                     f"| horizon | {spec.MAX_DAYS} trading days |",
+                     f"| shock severity | 0 to {spec.MAX_SHOCK_SCALE:g} |",
+                     f"| seed | 0 to {spec.MAX_SEED} |"):
+        assert expected in table, expected
