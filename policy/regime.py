@@ -5,7 +5,7 @@ serves scenario files, CLI flags, URL parameters and the app's widgets. Defaults
 force on 1 December 2026 (`status_quo`); a group's `enabled` flag switches the whole rule.
 """
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -22,6 +22,9 @@ class _Group(BaseModel):
 
 class ClearingRule(_Group):
     """SEC Treasury central clearing mandate for cash and repo trades."""
+
+    title: ClassVar[str] = "SEC central clearing rule"
+    short_title: ClassVar[str] = "Clearing"
 
     enabled: bool = lever(
         False,
@@ -94,6 +97,9 @@ class ClearingRule(_Group):
 class DealerRule(_Group):
     """SEC dealer rule: large principal-trading funds registered as dealers (net capital)."""
 
+    title: ClassVar[str] = "SEC dealer rule"
+    short_title: ClassVar[str] = "Dealer rule"
+
     enabled: bool = lever(
         False,
         label="SEC dealer rule in force",
@@ -150,6 +156,9 @@ class DealerRule(_Group):
 class LeverageCap(_Group):
     """A cap on relative-value funds' position-to-equity leverage."""
 
+    title: ClassVar[str] = "Leverage cap on RV funds"
+    short_title: ClassVar[str] = "Leverage cap"
+
     enabled: bool = lever(
         False,
         label="Leverage cap on RV funds",
@@ -204,6 +213,9 @@ class LeverageCap(_Group):
 class LeverageRatioRelief(_Group):
     """Dealer leverage-ratio relief: eSLR buffer cut and/or Treasury exclusion."""
 
+    title: ClassVar[str] = "Leverage-ratio (SLR) relief"
+    short_title: ClassVar[str] = "SLR relief"
+
     enabled: bool = lever(
         True,
         label="Leverage-ratio relief for dealers",
@@ -247,6 +259,9 @@ class LeverageRatioRelief(_Group):
 class StandingRepo(_Group):
     """The Fed's Standing Repo Facility (SRF)."""
 
+    title: ClassVar[str] = "Standing repo facility"
+    short_title: ClassVar[str] = "Standing repo"
+
     enabled: bool = lever(
         True,
         label="Standing repo facility",
@@ -286,6 +301,9 @@ class StandingRepo(_Group):
 
 class FedBackstop(_Group):
     """A rule for Fed market-functioning purchases, or a historical purchase schedule."""
+
+    title: ClassVar[str] = "Fed backstop"
+    short_title: ClassVar[str] = "Fed backstop"
 
     enabled: bool = lever(
         True,
@@ -378,6 +396,9 @@ class FedBackstop(_Group):
 class FuturesMargin(_Group):
     """CME Treasury futures initial margin and its response to volatility."""
 
+    title: ClassVar[str] = "Futures margin"
+    short_title: ClassVar[str] = "Futures margin"
+
     initial_margin_pct: float = lever(
         1.0,
         label="Futures initial margin (calm)",
@@ -404,6 +425,9 @@ class FuturesMargin(_Group):
 
 class ForeignDemand(_Group):
     """Calm-period foreign demand (stress sales belong to the scenario)."""
+
+    title: ClassVar[str] = "Foreign demand"
+    short_title: ClassVar[str] = "Foreign demand"
 
     calm_shift_usd_bn: float = lever(
         0.0,
@@ -440,13 +464,13 @@ class PolicyRegime(BaseModel):
     foreign_demand: ForeignDemand = ForeignDemand()
 
 
-GROUPS: tuple[str, ...] = (
-    "clearing",
-    "dealer_rule",
-    "leverage_cap",
-    "leverage_ratio_relief",
-    "standing_repo",
-    "fed_backstop",
-    "futures_margin",
-    "foreign_demand",
+# The lever groups in the order of PolicyRegime's fields, with their titles: the app's group pills,
+# the CLI's params and the docs read them from here.
+GROUPS: tuple[str, ...] = tuple(
+    name for name, field in PolicyRegime.model_fields.items()
+    if isinstance(field.annotation, type) and issubclass(field.annotation, _Group)
 )
+GROUP_TITLES: dict[str, tuple[str, str]] = {
+    name: (PolicyRegime.model_fields[name].annotation.title, PolicyRegime.model_fields[name].annotation.short_title)
+    for name in GROUPS
+}

@@ -1,5 +1,8 @@
 """Explanations shown in more than one place of the app (one wording, so the pages agree)."""
 
+# Lever groups and their titles come from the policy spec (policy.regime), in its order.
+from policy.regime import GROUP_TITLES, GROUPS  # noqa: F401 - re-exported for the UI
+
 
 def plain(text: object) -> str:
     """Text shown literally inside Markdown (st.markdown, st.caption, st.error, ...): names, titles,
@@ -17,15 +20,3 @@ FUNCTIONING_NOTE = (
     "thresholds on two trading days running). The market always clears at a price; these classify the priced paths."
 )
 
-# Lever groups in the order of the policy spec, with a title and a short name for the group pills.
-GROUP_TITLES: dict[str, tuple[str, str]] = {
-    "clearing": ("SEC central clearing rule", "Clearing"),
-    "dealer_rule": ("SEC dealer rule", "Dealer rule"),
-    "leverage_cap": ("Leverage cap on RV funds", "Leverage cap"),
-    "leverage_ratio_relief": ("Leverage-ratio (SLR) relief", "SLR relief"),
-    "standing_repo": ("Standing repo facility", "Standing repo"),
-    "fed_backstop": ("Fed backstop", "Fed backstop"),
-    "futures_margin": ("Futures margin", "Futures margin"),
-    "foreign_demand": ("Foreign demand", "Foreign demand"),
-}
-GROUPS: tuple[str, ...] = tuple(GROUP_TITLES)
