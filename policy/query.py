@@ -49,13 +49,12 @@ edit check and the model version that `encode_view` / `decode_view` use are pass
 `engine.MODEL_VERSION`).
 """
 
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from policy.presets import PRESETS, get_preset, preset_names
 from policy.regime import PolicyRegime
@@ -165,41 +164,40 @@ def format_value(value: LeverValue) -> str:
     return str(value)
 
 
-def parse_finite(text: str) -> float | None:
-    """A link value as a finite number, or None (also for texts over 64 characters, which keeps
-    5,000-digit integers away from float())."""
-    if len(text) > 64:
+# Link texts are read by pydantic's own lax parsing (the coercion every other surface uses), with
+# inf/nan refused and texts over 64 characters never parsed (5,000-digit integers stay away).
+_MAX_LINK_NUMBER_CHARS = 64
+_READERS: dict[str, TypeAdapter] = {
+    "bool": TypeAdapter(bool),
+    "int": TypeAdapter(int),
+    "float": TypeAdapter(Annotated[float, Field(allow_inf_nan=False)]),
+}
+
+
+def _read(kind: str, text: str) -> LeverValue | None:
+    if len(text) > _MAX_LINK_NUMBER_CHARS:
         return None
     try:
-        value = float(text)
-    except ValueError:
+        return _READERS[kind].validate_python(text.strip())
+    except ValidationError:
         return None
-    return value if math.isfinite(value) else None
 
 
-_parse_float = parse_finite
+def parse_finite(text: str) -> float | None:
+    """A link value as a finite number, or None."""
+    value = _read("float", text)
+    return float(value) if value is not None else None
 
 
 def _parse_int(text: str) -> int | None:
-    value = _parse_float(text)
-    if value is None or not value.is_integer() or abs(value) > 2**63:
-        return None
-    return int(value)
+    value = _read("int", text)
+    return int(value) if value is not None else None
 
 
 def parse_lever(spec: LeverSpec, text: str) -> LeverValue | None:
     """URL text to a lever value of the spec's type (range is checked later), or None."""
-    if spec.type == "bool":
-        lowered = text.strip().lower()
-        if lowered in ("1", "true", "on", "yes"):
-            return True
-        if lowered in ("0", "false", "off", "no"):
-            return False
-        return None
-    if spec.type == "int":
-        return _parse_int(text)
-    if spec.type == "float":
-        return _parse_float(text)
+    if spec.type in _READERS:
+        return _read(spec.type, text)
     return text if spec.choices and text in spec.choices else None
 
 
@@ -423,7 +421,7 @@ def decode_view(
                 messages.append(f"a.{_short(name)[1:-1]}: unknown assumption for {scenario}{older}; ignored")
                 continue
             low, high, unit = ranges[name]
-            value = _parse_float(text)
+            value = parse_finite(text)
             if value is None or not low <= value <= high:
                 messages.append(
                     f"a.{name}: {_short(text)} ignored; allowed: a number from {low:g} to {high:g} ({unit})"
