@@ -31,9 +31,9 @@ import sys
 import traceback
 import warnings
 from pathlib import Path
-from typing import NoReturn
 
-from engine.cli_args import setting, whole_number
+from engine.cli_args import OneLineParser, setting, whole_number
+from engine.errors import InputError
 from policy.run_settings import MAX_PATHS_INTERACTIVE, MAX_REGIMES_INTERACTIVE
 
 
@@ -45,33 +45,13 @@ OPTIONS = "--scenario, --regime, --paths, --seed, --shock-scale, --base-url, --o
 ANALYSIS_OPTIONS = ("--view, --study, --scenario, --regime, --baseline, --metric, --cost, --x, --y, --hold, --paths, "
                     "--seed, --samples, --no-assumptions, --episode-probability, --loss, --breakdown-loss, "
                     "--base-url, --out")
-COMMANDS = "{export,analysis}"
-_REQUIRED = {
-    COMMANDS: "export, analysis",
+# What each required flag or the command allows, in the parser's one-line messages.
+ALLOWED = {
+    "command": "export, analysis",
     "--view": "map, frontier, tornado, attribution, amplification, robustness, expected_cost, stress_grid",
     "--scenario": "a bundled scenario name or a scenario .toml file",
     "--out": "a directory for the PDF and ZIP (created if missing)",
 }
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports bad input as one line on stderr (no usage text) and exits 2."""
-
-    def error(self, message: str) -> NoReturn:
-        message = " ".join(message.split())
-        if message.startswith("argument "):
-            message = message[len("argument ") :]
-        if message.startswith("the following arguments are required:"):
-            rest = message.split(":", 1)[1].strip()
-            missing = COMMANDS if rest.startswith(COMMANDS) else rest.split(",")[0].strip()
-            shown = "command" if missing == COMMANDS else missing
-            message = f"{shown}: required; allowed: {_REQUIRED.get(missing, 'see --help')}"
-        elif message.startswith(f"{COMMANDS}: invalid choice"):
-            message = f"command: {message.split('choice:', 1)[1].split('(')[0].strip()}; allowed: export, analysis"
-        elif message.startswith("unrecognized arguments:"):
-            extra = message.split(":", 1)[1].strip()
-            message = f"{extra[:60]}: not an option; allowed: {OPTIONS}"
-        self.exit(2, f"briefing: {message}\n")
 
 
 def _base_url(text: str) -> str:
@@ -81,9 +61,11 @@ def _base_url(text: str) -> str:
 
 
 def make_parser() -> OneLineParser:
-    parser = OneLineParser(prog="python -m briefing", description="Briefing exports of the policy explorer.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar=COMMANDS)
-    export = commands.add_parser("export", help="write the briefing PDF and ZIP into a directory")
+    parser = OneLineParser(prog="python -m briefing", description="Briefing exports of the policy explorer.",
+                           allowed=ALLOWED | {"options": "export, analysis"})
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{export,analysis}")
+    export = commands.add_parser("export", help="write the briefing PDF and ZIP into a directory",
+                                 allowed=ALLOWED | {"options": OPTIONS})
     export.add_argument("--scenario", required=True, help="bundled scenario name or a scenario .toml file")
     export.add_argument(
         "--regime", action="append", default=None,
@@ -119,7 +101,8 @@ def _analysis_parser(commands: argparse._SubParsersAction) -> None:
             raise argparse.ArgumentTypeError(f"{text[:60]!r}; allowed: {', '.join(VIEW_TITLES)}")
         return text
 
-    a = commands.add_parser("analysis", help="write the briefing PDF and ZIP of one policy-analysis view")
+    a = commands.add_parser("analysis", help="write the briefing PDF and ZIP of one policy-analysis view",
+                            allowed=ALLOWED | {"options": ANALYSIS_OPTIONS})
     a.add_argument("--view", type=view, required=True, help=", ".join(VIEW_TITLES))
     a.add_argument("--study", help="study .toml file (map, frontier)")
     a.add_argument("--scenario", help="shipped scenario name (for map and frontier: one of the study's)")
@@ -313,7 +296,11 @@ def run_analysis(args: argparse.Namespace) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
-    args, extra = parser.parse_known_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+    except InputError as err:
+        print(f"briefing: {err}", file=sys.stderr)
+        return 2
     if extra:  # named after the command's own options (argparse would list export's)
         options = ANALYSIS_OPTIONS if args.command == "analysis" else OPTIONS
         print(f"briefing: {' '.join(extra)[:60]}: not an option; allowed: {options}", file=sys.stderr)

@@ -12,9 +12,9 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
-from engine.cli_args import setting, whole_number
+from engine.cli_args import OneLineParser, setting, whole_number
 from engine.errors import InputError
 from policy.run_settings import MAX_REGIMES_BATCH
 
@@ -26,16 +26,12 @@ if TYPE_CHECKING:  # pandas and the model load only inside the commands that nee
 CLI_FUNDAMENTAL_MODES = ("observed_share", "proxy_beta")
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports bad flags as one InputError line instead of usage + exit."""
-
-    def error(self, message: str) -> NoReturn:
-        raise InputError(message)
-
-
-def _parser() -> _Parser:
-    parser = _Parser(prog="python -m engine", description="Treasury market stress model")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def _parser() -> OneLineParser:
+    parser = OneLineParser(prog="python -m engine", description="Treasury market stress model", allowed={
+        "command": "list, params, regime, run, backtest, sensitivity, sweep",
+        "options": "the command's options (python -m engine COMMAND --help)",
+    })
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     fmt = {"choices": ["table", "json", "csv"], "default": "table"}
     sub.add_parser("list", help="scenarios and regime presets").add_argument("--format", **fmt)
     sub.add_parser("params", help="every settable regime parameter").add_argument("--format", **fmt)

@@ -123,9 +123,10 @@ def test_csv_is_one_tidy_table(capsys):
         (["run", "--scenario", "march_2020", "--seed", "-1"], "--seed"),
         (["run", "--scenario", "march_2020", "--regime", "nope"], "regime"),
         (["run", "--scenario", "march_2020", "--regime", "status_quo", "--regime", "status_quo"], "regime"),
-        (["run", "--scenario", "march_2020", "--bogus"], "unrecognized"),
+        (["run", "--scenario", "march_2020", "--bogus"], "--bogus: not an option"),
         (["run", "--scenario", "march_2020", "--regime", "status_quo", "--baseline", "nope"], "--baseline"),
-        (["frobnicate"], "invalid choice"),
+        (["frobnicate"], "command: 'frobnicate'; allowed: list, params"),
+        ([], "command: required; allowed: list, params"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(capsys, args, field):

@@ -37,7 +37,7 @@ def test_api_and_cli_refuse_a_setting_with_the_same_words(field, value, allowed)
     flag = "--" + field.replace("_", "-")
     out = _engine_cli("run", "--scenario", "march_2020", flag, str(value))
     assert out.returncode == 2
-    assert f"argument {flag}: '{value}'; allowed: {allowed}" in out.stderr
+    assert out.stderr.strip() == f"error: {flag}: '{value}'; allowed: {allowed}"
 
 
 def test_the_link_codec_uses_the_interactive_limits_of_the_spec():
