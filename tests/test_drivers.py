@@ -1,6 +1,8 @@
 """"What drives this?" (engine.drivers, ui.drivers) against the live engine: no mocks, no fixed numbers."""
 
+import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -140,13 +142,17 @@ def test_probability_drivers_on_a_forward_scenario():
     assert np.isfinite(frame[["effect_low", "effect_high", "swing"]].to_numpy()).all()
 
 
-def test_fast_enough_for_a_click(own):
+def test_time_for_a_click_is_recorded(own):
+    """Recorded, never asserted (the machine is shared): about 1.5-2.5 s on a quiet 2-core machine."""
     drivers(SCENARIO, [own], DEPTH, paths=10)  # compile and cache outside the clock
     started = time.perf_counter()
     frame = drivers(SCENARIO, [own, "status_quo"], DEPTH, paths=200, seed=0, baseline="status_quo")
     seconds = time.perf_counter() - started
-    print(f"drivers, {SCENARIO}, 2 regimes x 200 paths, {frame.attrs['runs']} runs: {seconds:.2f} s")
-    assert seconds < 10  # about 1.5-2.5 s on a 2-core machine; the bound only catches a regression
+    assert frame.attrs["runs"] >= 2 and len(frame) > 0
+    out = Path(__file__).resolve().parents[1] / "test-results"
+    out.mkdir(exist_ok=True)
+    (out / "drivers_time.json").write_text(json.dumps({"scenario": SCENARIO, "regimes": 2, "paths": 200,
+                                                       "runs": frame.attrs["runs"], "seconds": round(seconds, 2)}))
 
 
 def test_every_calibrated_value_has_a_human_label():

@@ -11,9 +11,9 @@ when a reader opens it (a popover's content otherwise runs on every rerun)::
                          seed=view.seed, shock_scale=view.shock_scale, assumptions=view.assumptions,
                          baseline=None if regime == baseline else baseline, regime=regime)
 
-(`@st.dialog` works as well: call `show_drivers` in the dialog function.) The result is cached with
-`st.cache_data`, keyed on JSON strings of the inputs (a Scenario or regime object by its
-`model_dump_json()`), so reopening it is instant.
+(`@st.dialog` works as well: call `show_drivers` in the dialog function.) The result is cached in a
+byte-bounded `ByteLRU` (half per session), keyed on JSON strings of the inputs (a Scenario or
+regime object by its `model_dump_json()`), so reopening it is instant.
 """
 
 import json
@@ -27,8 +27,10 @@ import streamlit as st
 
 from briefing.numbers import delta_unit, fmt_number, fmt_probability, fmt_value
 from engine import METRICS, InputError, Scenario
+from engine.bytecache import ByteLRU
 from engine.drivers import drivers
 from policy import PolicyRegime
+from ui.runner import SESSION_SHARE, session_id
 from ui.text import plain
 
 TOP = 8
@@ -60,8 +62,20 @@ def _regime(key: str) -> str | PolicyRegime | None:
     return PolicyRegime.model_validate_json(data["json"]) if "json" in data else data["name"]
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+# Drivers tables are small (a row per calibrated value) but each costs a run per assumption end:
+# kept in a byte-bounded cache shared by the sessions, half of it at most per session.
+DRIVERS = ByteLRU(50 * 1_000_000, owner_share=SESSION_SHARE)
+
+
 def _drivers_cached(
+    scenario: str, regimes: str, metric: str, paths: int, seed: int, shock_scale: float,
+    assumptions: str, baseline: str, regime: str | None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    key = (scenario, regimes, metric, paths, seed, shock_scale, assumptions, baseline, regime)
+    return DRIVERS.get_or_compute(key, lambda: _compute_drivers(*key), owner=session_id())
+
+
+def _compute_drivers(
     scenario: str, regimes: str, metric: str, paths: int, seed: int, shock_scale: float,
     assumptions: str, baseline: str, regime: str | None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
