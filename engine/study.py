@@ -31,7 +31,7 @@ from engine.api import assumption_ranges, resolve_scenario
 from engine.drivers import HEADLINE_METRICS
 from engine.errors import InputError
 from engine.metrics import EXCEEDANCES, METRICS
-from engine.scenario import describe_scenario_error
+from engine.scenario import describe_scenario_error, scenario_names
 from policy import LeverSpec, get_preset, lever_specs, preset_names, regime_value
 from policy.files import FileInputError, read_file
 from policy.run_settings import MAX_PATHS_BATCH, MAX_SEED, MAX_SHOCK_SCALE
@@ -83,9 +83,14 @@ class Study(_Strict):
     def _known_scenarios(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         # A scenario file is read relative to the study file, so a study folder can travel.
         root = (info.context or {}).get("root")
+        files_allowed = (info.context or {}).get("files", True)
         out = []
         for i, item in enumerate(value):
             text = item
+            if not files_allowed and (text.endswith(".toml") or "/" in text or "\\" in text):
+                # An uploaded study must not make the server read a file of its choosing.
+                raise ValueError(f"item {i}: {text[:60]!r} is a file; allowed: in an uploaded study, the shipped scenario "
+                                 f"names ({', '.join(scenario_names())})")
             if text.endswith(".toml") and root is not None and not Path(text).is_absolute():
                 text = str(Path(root) / text)
             try:
@@ -399,10 +404,11 @@ def describe_study_error(err: ValidationError) -> str:
     )
 
 
-def parse_study(data: dict[str, Any], *, root: Path | None = None, origin: str = "study") -> Study:
-    """A Study from parsed TOML data; scenario files are relative to `root`. Raises InputError."""
+def parse_study(data: dict[str, Any], *, root: Path | None = None, origin: str = "study", files: bool = True) -> Study:
+    """A Study from parsed TOML data; scenario files are relative to `root`, and refused when `files` is
+    False (a study uploaded to the app names shipped scenarios only). Raises InputError."""
     try:
-        return Study.model_validate(data, context={"root": root})
+        return Study.model_validate(data, context={"root": root, "files": files})
     except ValidationError as err:
         raise InputError(f"{origin}: {describe_study_error(err)}") from None
 

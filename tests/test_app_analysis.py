@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 import pytest
+from shown import shown
 from streamlit.testing.v1 import AppTest
 
 from briefing import analysis_charts as charts
@@ -334,3 +335,26 @@ def test_only_a_new_click_moves_the_chooser():
     assert click("p0005") == "chosen=2"  # ... is kept on reruns that bring the same selection
     assert click("p0007") == "chosen=7"  # a new click moves it
     assert click("no_such_point") == "chosen=7"
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b'name = "s"\nscenarios = ["march_2020"]\npaths = ' + b"9" * 5000 + b'\n[[factors]]\nname = "clearing.enabled"\n',
+         "evil.toml: paths: a number too long to read"),
+        (b'name = "s"\nscenarios = ["/etc/ssl/openssl.toml"]\n[[factors]]\nname = "clearing.enabled"\n',
+         "is a file; allowed: in an uploaded study, the shipped scenario names"),
+        (b"\xff\xfe\x00", "evil.toml: binary file"),
+    ],
+)
+def test_a_hostile_uploaded_study_is_refused_with_one_line_and_the_page_keeps_working(content, words):
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    app.switch_page("app_pages/analysis.py").run()
+    app.selectbox(key=page.K_VIEW).set_value("map").run()
+    app.radio(key="an.w.map.mode").set_value("Upload a study (TOML)").run()
+    app.file_uploader(key="an.w.map.upload").set_value(("evil.toml", content, "application/toml"))
+    next(b for b in app.button if b.label == "Run").click().run()  # the uploader sits in the Run form
+    assert not app.exception, [e.value for e in app.exception]
+    errors = [shown(e.value) for e in app.error]
+    assert len(errors) == 1 and words in errors[0], (errors, [i.value for i in app.info])

@@ -262,3 +262,13 @@ def test_tornado_from_sweep_needs_a_one_at_a_time_study(tornado_pair):
         tornado_from_sweep(frame, grid, "peak_10y_yield_change_bp")
     with pytest.raises(InputError, match="metric"):
         tornado_from_sweep(frame, tornado_pair[0], "forced_sales_usd_bn")
+
+
+def test_an_uploaded_study_may_name_only_shipped_scenarios():
+    from engine.errors import InputError
+    from engine.study import parse_study
+
+    data = {"name": "s", "scenarios": ["../../scenarios/march_2020.toml"], "factors": [{"name": "clearing.enabled"}]}
+    with pytest.raises(InputError, match=r"is a file; allowed: in an uploaded study, the shipped scenario names \(march_2020"):
+        parse_study(data, files=False)
+    assert parse_study(data | {"scenarios": ["march_2020"]}, files=False).scenarios == ("march_2020",)

@@ -22,7 +22,6 @@ import json
 import math
 import os
 import time
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from engine.bytecache import ByteLRU
 from engine.study import MAX_STUDY_FILE_BYTES, Study, factor_kind, load_study, parse_study
 from engine.sweep import STAT_COLUMNS, run_base, run_study
 from policy import get_preset, lever_specs, preset_names, regime_value
+from policy.files import FileInputError, read_data
 from policy.query import RegimeView, ViewState, encode_view
 from policy.run_settings import MAX_PATHS_INTERACTIVE, MAX_REGIMES_INTERACTIVE, MAX_SEED
 from ui.text import plain
@@ -406,19 +406,17 @@ def _study_inputs(view: str) -> tuple[Study | None, bool]:
                 st.info("Choose a study file, then press **Run**.")
                 return None, False
             else:
-                raw = upload.getvalue()
-                if len(raw) > MAX_STUDY_FILE_BYTES:
-                    raise InputError(f"{upload.name}: file too large; allowed: at most {MAX_STUDY_FILE_BYTES:,} bytes")
-                try:
-                    data = tomllib.loads(raw.decode("utf-8"))
-                except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-                    raise InputError(f"{upload.name}: not a readable TOML file ({err})") from None
+                try:  # the one reader of every uploaded file (size, encoding, syntax, nesting, long numbers)
+                    data = read_data(upload.getvalue(), fmt="toml", origin=upload.name, what="a TOML study file",
+                                     max_bytes=MAX_STUDY_FILE_BYTES)
+                except FileInputError as err:
+                    raise InputError(str(err)) from None
         except InputError as err:
             st.error(plain(err))
             return None, False
         data = dict(data) | {"paths": paths, "seed": seed}
     try:
-        return parse_study(data), pressed
+        return parse_study(data, files=mode != modes[2]), pressed  # an upload names shipped scenarios only
     except InputError as err:
         st.error(plain(err))
         return None, False
