@@ -137,11 +137,14 @@ def test_server_restart_mid_session_brings_the_same_view_back(page, own_server):
 
     assert params_after == params_before
     assert table_after == table_before
-    # The changed lever came back as a lever, not only as numbers: its number entry holds it.
+    # The changed lever came back as a lever, not only as numbers: editing clearing_rule, its
+    # Clearing group (the first, shown by default) counts one changed lever and its entry holds it.
     page.get_by_role("radio", name="clearing_rule", exact=True).first.click()
-    page.wait_for_function(lt.IDLE, timeout=30_000)
-    page.get_by_role("radio", name="Clearing", exact=True).first.click()
+    page.get_by_role("radio", name="Clearing (1)", exact=True).wait_for(timeout=30_000)
     page.wait_for_function(lt.IDLE, timeout=30_000)
     entry = page.get_by_role("spinbutton", name="Regulatory haircut floor on cleared repo, exact")
+    entry.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
     assert float(entry.input_value()) == 3.0
+    assert lt.query(page.evaluate("() => window.location.search")) == params_before
     assert not errors, errors

@@ -1,7 +1,7 @@
 """Load test of the comparison page: concurrent browser sessions moving sliders on one real server.
 
-Starts `streamlit run streamlit_app.py` on a free loopback port (or uses --url), opens N sessions
-(browser contexts of ONE headless Chromium), each from its own link (its own seed; r0=status_quo,
+Starts `streamlit run streamlit_app.py` on a free loopback port, opens N sessions (pages of ONE
+headless Chromium, each its own Streamlit session and websocket), each from its own link (its own seed; r0=status_quo,
 r1=all_guardrails; n paths), picks its own lever of all_guardrails and moves it with the keyboard
 for --seconds: each move is one arrow key on the slider, timed in the page from the keydown to the
 moment the comparison table's all_guardrails column changes. Meanwhile the server's resident
@@ -384,6 +384,7 @@ def run_load(base: str, sid: int, *, sessions: int = 10, seconds: float = 60, pa
             out["error"] = err
 
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     with RssSampler(sid) as rss:
         thread = threading.Thread(target=target)
         thread.start()
@@ -406,7 +407,7 @@ def run_load(base: str, sid: int, *, sessions: int = 10, seconds: float = 60, pa
         return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 1) if latencies else None
 
     return {
-        "what": ("concurrent browser sessions (contexts of one headless Chromium), each from its own link "
+        "what": ("concurrent browser sessions (pages of one headless Chromium), each from its own link "
                  f"(seed=i, sc=march_2020, n={paths}, r0=status_quo, r1={EDITED}) moving its own lever of "
                  f"{EDITED} with the arrow keys; update time = keydown to the table's {EDITED} column changing"),
         "sessions": sessions,
@@ -422,6 +423,8 @@ def run_load(base: str, sid: int, *, sessions: int = 10, seconds: float = 60, pa
         "open_s": {"median": round(statistics.median(r.open_s for r in reports), 2),
                    "max": max(r.open_s for r in reports)},
         "server_cpu_s": cpu,
+        "machine": {"cpus": os.cpu_count(), "loadavg_1m_before": round(load_before, 2),
+                    "loadavg_1m_after": round(os.getloadavg()[0], 2)},
         "server_rss_mb": {"peak": rss.peak_mb, "first": rss.samples[0][1] if rss.samples else None,
                           "last": rss.samples[-1][1] if rss.samples else None, "samples": len(rss.samples),
                           "every_s": rss.every},
