@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, NameObject
+from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, IndirectObject, NameObject
 
 import policy
 from briefing.headline import HEADLINE, definition_of, headline_rows
@@ -394,15 +394,23 @@ def _reproduce_page(doc: _Doc, result: Result, link: str, caveats: list[str]) ->
     )
 
 
-def _chart_xobject(writer: PdfWriter, chart_pdf: bytes) -> tuple[Any, float, float]:
-    """vl-convert's one-page chart PDF as a Form XObject in `writer` (its content is copied, not parsed)."""
+def _chart_xobject(writer: PdfWriter, chart_pdf: bytes) -> tuple[IndirectObject, float, float]:
+    """vl-convert's one-page chart PDF as a Form XObject in `writer`.
+
+    The chart page's content stream is cloned into the writer (`PdfObject.clone` gives an object of
+    the writer's, with its indirect reference) and becomes the form: its bytes are copied as they
+    are, neither decoded nor parsed. A chart of several content streams becomes one form of their joined data.
+    """
     page = PdfReader(io.BytesIO(chart_pdf)).pages[0]
     box = page.mediabox
     contents = page["/Contents"].get_object()
-    parts = contents if isinstance(contents, ArrayObject) else [contents]
-    data = b"\n".join(part.get_object().get_data() for part in parts)
-    form = DecodedStreamObject()
-    form.set_data(data)
+    parts = [part.get_object() for part in contents] if isinstance(contents, ArrayObject) else [contents]
+    form = parts[0].clone(writer)
+    ref = form.indirect_reference
+    if ref is None or ref.pdf is not writer:  # streams are indirect objects, so a clone of one is the writer's
+        raise ValueError("chart PDF: its content stream is not an indirect object")
+    if len(parts) > 1:
+        form.set_data(b"\n".join(part.get_data() for part in parts))
     form.update(
         {
             NameObject("/Type"): NameObject("/XObject"),
@@ -411,14 +419,15 @@ def _chart_xobject(writer: PdfWriter, chart_pdf: bytes) -> tuple[Any, float, flo
             NameObject("/Resources"): page["/Resources"].get_object().clone(writer),
         }
     )
-    return writer._add_object(form), float(box.width), float(box.height)
+    return ref, float(box.width), float(box.height)
 
 
 def _merge_charts(text_pdf: bytes, placements: list[tuple[int, tuple[float, float, float, float], bytes]]) -> bytes:
     """Lay each chart's vl-convert PDF into its reserved box as a vector Form XObject.
 
     Equivalent to pypdf's merge_transformed_page, but without parsing the chart's content stream
-    (that parse took most of the pack's build time).
+    (that parse took most of the pack's build time). Public pypdf only: the form is a clone of the
+    chart's content stream, and the page draws it from its own content stream, extended in place.
     """
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(text_pdf)))
     for k, (index, (x_mm, y_mm, w_mm, h_mm), chart_pdf) in enumerate(placements):
@@ -434,11 +443,10 @@ def _merge_charts(text_pdf: bytes, placements: list[tuple[int, tuple[float, floa
             resources[NameObject("/XObject")] = DictionaryObject()
         name = f"/BriefingChart{k}"
         resources["/XObject"].get_object()[NameObject(name)] = ref
-        draw = DecodedStreamObject()
-        draw.set_data(f"q {scale:.6f} 0 0 {scale:.6f} {tx:.3f} {ty:.3f} cm {name} Do Q".encode())
+        draw = f"\nq {scale:.6f} 0 0 {scale:.6f} {tx:.3f} {ty:.3f} cm {name} Do Q".encode()
         contents = page["/Contents"].get_object()
-        items = list(contents) if isinstance(contents, ArrayObject) else [page["/Contents"]]
-        page[NameObject("/Contents")] = ArrayObject([*items, writer._add_object(draw)])
+        stream = contents[-1].get_object() if isinstance(contents, ArrayObject) else contents
+        stream.set_data(stream.get_data() + draw)  # the page's last content stream (an object of the writer's)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
