@@ -4,8 +4,9 @@ Text pages are written with fpdf2 in the bundled DejaVu Sans (briefing/fonts, Bi
 licence): title, summary, headline and metric tables, one landscape A4 page per figure with its box
 reserved, assumptions and the reproducibility page. Charts are vl-convert's own vector PDFs, placed
 in the reserved boxes with pypdf as Form XObjects (scaled to fit), so chart text stays vector and
-searchable (embedded Liberation Sans). The words come from `briefing.pack_text`, the charts from
-`briefing.pack_charts`.
+searchable (embedded Liberation Sans); only public pypdf API is used (each form is a clone of the
+chart's content stream, drawn from the page's own content stream). The words come from
+`briefing.pack_text`, the charts from `briefing.pack_charts`.
 """
 
 from __future__ import annotations
