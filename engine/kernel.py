@@ -115,6 +115,26 @@ def _solve_utilization(capacity: float, rhs: float, slope: float) -> float:
     return min(max(u, 0.0), _U_MAX)
 
 
+# Relative margin that covers the rounding of a computed ratio^nu (log, product, exp: a few ulp of
+# the exponent) against the bounds below, and an absolute one on log_depth (well above its rounding).
+_POWER_MARGIN = 1.0 - 1e-9
+_LOG_MARGIN = 1e-9
+
+
+@njit(cache=True, inline="always")
+def _power_lower_bound(x: float, nu: float) -> float:
+    """A lower bound of x^nu for 0 < x < 1 and 0 <= nu <= 2 (0.0 otherwise: proves nothing), with a margin.
+
+    For 0 <= a <= 1, (1/x)^a <= 1 + a (1/x - 1) (concavity), so x^a >= x / (x + a (1 - x)); for
+    1 < nu <= 2, x^nu = x * x^(nu - 1). Tight near x = 1, where books sit most days.
+    """
+    if not (0.0 <= nu <= 2.0) or x < 1e-100:  # x^nu stays far from underflow, where rounding is coarse
+        return 0.0
+    if nu <= 1.0:
+        return x / (x + nu * (1.0 - x)) * _POWER_MARGIN
+    return x * x / (x + (nu - 1.0) * (1.0 - x)) * _POWER_MARGIN
+
+
 @njit(cache=True, inline="always")
 def _odds(u: float) -> float:
     return u / (1.0 - u)
@@ -241,6 +261,8 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
     fed_share = (1.0 - fed_long_share, fed_long_share)
     total = n_regimes * n_paths
     n_chunks = min(total, 64)
+    # log of breakdown_depth / depth0, for skipping the depth exp (a margin covers its rounding)
+    log_breakdown = math.log(breakdown_depth / depth0) if breakdown_depth > 0.0 and depth0 > 0.0 else math.inf
     # Chunks of (regime, path) elements run on all cores; each has its own scratch state.
     for chunk in prange(n_chunks):
         pos = np.empty(3)
@@ -268,6 +290,7 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
         log_ratio = np.empty(2)
         bilateral = np.empty(2)
         margin_vol = np.empty(2)
+        sales_book = np.empty(3)
         vol_ratio = np.empty(2)
         # each path's daily sales, margin calls and Fed purchases, summed in numpy's order at the end
         sales_row = np.empty(t_len)
@@ -277,6 +300,7 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
             r = idx // n_paths
             p = idx - r * n_paths
             share = repo_cleared_share[r]
+            undamped = futures_damping[r] == 0.0
             for k in range(3):
                 pos[k] = positions0[k, r, p]
                 eq[k] = equity0[k, r, p]
@@ -335,7 +359,8 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
             out_summary[_POSITIONS0, r, p] = pos[0] + pos[1] + pos[2]
             out_summary[_EQUITY0, r, p] = eq[0] + eq[1] + eq[2]
             for k in range(3):
-                out_sales_by_book[k, r, p] = 0.0
+                sales_book[k] = 0.0  # stored after the days: no store in the day loop
+            log_trough = 0.0  # log_depth of the trough so far (day 0: depth0)
             for t in range(1, t_len):
                 f_dealers = funding_dealers[r, t]
                 f_funds = funding_funds[r, t]
@@ -347,17 +372,23 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
                     log_ratio[j] = math.log(ratio)
                     bilateral[j] = base + bilateral_vol[p] * max(ratio - 1.0, 0.0)
                     margin_vol[j] = lookback[j] + (1.0 - ccp_damping[r]) * max(risk_vol[j] - lookback[j], 0.0)
+                # The short legs' exp(theta * log ratio) serves the futures hedge too when it is undamped:
+                # theta * (1 - 0.0) is theta exactly, so the exponent and the result are the same bits.
+                short_legs = math.exp(theta[p] * log_ratio[0])
                 for k in range(3):
                     seg = 1 if k == 1 else 0
                     cleared = max(haircut_floor[r], z_root_mpor * durations[k] * margin_vol[seg])
                     repo = bilateral[seg] + share * (cleared - bilateral[seg])
                     if k == 0:
-                        hedge = futures_margin[r] * math.exp((theta[p] * (1.0 - futures_damping[r])) * log_ratio[0])
+                        if undamped:
+                            hedge = futures_margin[r] * short_legs
+                        else:
+                            hedge = futures_margin[r] * math.exp((theta[p] * (1.0 - futures_damping[r])) * log_ratio[0])
                         margin[k] = repo + hedge - cross_margin_offset[r] * min(share * cleared, hedge)
                     elif k == 1:
                         margin[k] = repo + swap_im * math.exp(theta_swap[p] * log_ratio[1])
                     else:
-                        margin[k] = repo + other_margin * math.exp(theta[p] * log_ratio[0])
+                        margin[k] = repo + other_margin * short_legs
                     if any_dealer_rule:
                         cov = dealer_covered[k, r, p]
                         req[k] = (1.0 - cov) * margin[k] + cov * max(margin[k], dealer_net_capital[r])
@@ -367,8 +398,13 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
                 for k in range(3):
                     need = req[k] * pos[k]
                     ratio = min(max((eq[k] - need) / free_liquidity0[k, r, p], 1e-300), 1.0)
-                    scale = math.exp(nu[p] * math.log(ratio)) if ratio < 1.0 else 1.0
-                    liquidity = speed[p] * max(pos[k] - positions0[k, r, p] * scale, 0.0)
+                    # Most days the book is already below its target P0 * ratio^nu and liquidity is 0.0:
+                    # a cheap lower bound of ratio^nu proves it without the log and exp (below).
+                    if ratio < 1.0 and pos[k] < positions0[k, r, p] * _power_lower_bound(ratio, nu[p]):
+                        liquidity = 0.0
+                    else:
+                        scale = math.exp(nu[p] * math.log(ratio)) if ratio < 1.0 else 1.0
+                        liquidity = speed[p] * max(pos[k] - positions0[k, r, p] * scale, 0.0)
                     equity_pos = max(eq[k], 0.0)
                     call = 0.0
                     if equity_pos < need * (1.0 + min_buffer[p]):
@@ -485,7 +521,7 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
                     calls += max(req[k] * pos[k] - req_prev[k] * pos[k], 0.0) + max(loss, 0.0)
                     req_prev[k] = req[k]
                     cumsum[t + 1, k] = cumsum[t, k] + max(eq[k], 0.0)
-                    out_sales_by_book[k, r, p] += rv[k]
+                    sales_book[k] += rv[k]
                     total_eq += eq[k]
                     total_pos += pos[k]
                     total_rv += rv[k]
@@ -499,7 +535,15 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
                 log_depth = depth_vol_elasticity * math.log(sigma0[0] / sigma[0]) + depth_util_exponent * math.log(
                     (1.0 - util[0]) / (free_after if after else free_before)
                 )
-                depth = max(depth0 * math.exp(log_depth), depth_floor)
+                # Summary only: depth matters only as a new trough or below the breakdown depth. When
+                # log_depth is clearly above both (exp is monotone; the margin covers rounding), the
+                # exp cannot change the trough or the flag and is skipped.
+                if store or not (log_depth > log_trough + _LOG_MARGIN and log_depth > log_breakdown + _LOG_MARGIN):  # NaN: computed
+                    depth = max(depth0 * math.exp(log_depth), depth_floor)
+                    if depth < trough_depth:
+                        log_trough = log_depth
+                else:
+                    depth = math.inf  # above the trough and the breakdown depth; never stored
                 if store:
                     out_dislocation[r, p, t] = disl[0]
                     out_long_dislocation[r, p, t] = disl[1]
@@ -538,6 +582,8 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
                 if beyond and beyond_before:
                     broken = True
                 beyond_before = beyond
+            for k in range(3):
+                out_sales_by_book[k, r, p] = sales_book[k]
             out_summary[_PEAK_10Y, r, p] = peak_10y
             out_summary[_TROUGH_DEPTH, r, p] = trough_depth
             out_summary[_PEAK_UTIL, r, p] = peak_util
