@@ -5,6 +5,12 @@ and over days inside, keeping each path's state in registers. `engine/channels/`
 readable specification and the numpy reference (`run_stress(..., backend="numpy")`);
 `tests/test_kernel.py` checks that both give the same arrays to a tight tolerance. No fastmath:
 the arithmetic is the numpy path's, in the same order.
+
+Speed without changing a bit (bench/README.md): each path's state lives in scalars, and a log/exp is
+skipped only where its result provably cannot change the outcome (a deleverage target the book is
+already below, a depth above the trough and the breakdown line in a summary-only run, the futures
+hedge's exp shared with the short legs' when undamped). Every series and metric is bit-identical
+to the kernel before these changes (3 scenarios x 9 presets, full and summary runs).
 """
 
 import math
