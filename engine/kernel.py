@@ -163,7 +163,7 @@ def _deleverage(  # one book's liquidity management, margin calls and leverage c
     ratio = min(max((eq - need) / free0, 1e-300), 1.0)
     # Most days the book is already below its target P0 * ratio^nu and liquidity is 0.0:
     # a cheap lower bound of ratio^nu proves it without the log and exp (below).
-    if ratio < 1.0 and pos < pos0 * _power_lower_bound(ratio, nu):
+    if ratio < 1.0 and pos0 >= 0.0 and pos < pos0 * _power_lower_bound(ratio, nu):  # pos0 >= 0 keeps the bound's direction
         liquidity = 0.0
     else:
         scale = math.exp(nu * math.log(ratio)) if ratio < 1.0 else 1.0
