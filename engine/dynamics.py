@@ -120,6 +120,26 @@ def _rolling_rms(changes: np.ndarray, window: int) -> np.ndarray:
     return np.sqrt((squared - lagged) / counts)
 
 
+def _exogenous_volatility(fundamental: np.ndarray, sigma0: np.ndarray, scale: float, window: int) -> np.ndarray:
+    """max(sigma0, scale x `_rolling_rms` of the daily changes), the same operations in one buffer.
+
+    Bit-identical to np.maximum(sigma0, scale * _rolling_rms(np.diff(fundamental, prepend=day 0), window)),
+    the readable form, but in place: fresh (2, P, T+1) temporaries cost more than the arithmetic.
+    """
+    out = np.empty(fundamental.shape)
+    np.subtract(fundamental[..., :1], fundamental[..., :1], out=out[..., :1])  # the prepended day: 0
+    np.subtract(fundamental[..., 1:], fundamental[..., :-1], out=out[..., 1:])
+    np.multiply(out, out, out=out)
+    np.cumsum(out, axis=-1, out=out)
+    n = out.shape[-1]
+    if n > window:  # later days first: each reads the running sums `window` days back, not yet changed
+        np.subtract(out[..., window:], out[..., :-window].copy(), out=out[..., window:])
+    np.divide(out, np.minimum(np.arange(1, n + 1), window), out=out)
+    np.sqrt(out, out=out)
+    np.multiply(scale, out, out=out)
+    return np.maximum(sigma0, out, out=out)
+
+
 def fundamental_paths(shocks: ShockPaths, draws: Draws, shock_scale: float) -> np.ndarray:
     """(2, P, T+1) fundamental 10y and 30y changes from day 0, bp, after the shock scale."""
     if shocks.mode == "observed_share":
@@ -160,16 +180,15 @@ def run_inputs(
     n_regimes, n_paths = len(rp.names), draws.shock_size.shape[0]
     shape = (n_regimes, n_paths)
     fundamental = fundamental_paths(shocks, draws, shock_scale)
-    daily_change = np.diff(fundamental, axis=-1, prepend=fundamental[..., :1])
     sigma0 = np.array([cal["calm_volatility_bp_per_day"], cal["calm_long_volatility_bp_per_day"]])[:, None, None]
     # Exogenous volatility is the larger of the calm level and the fundamental part's own realized
     # volatility (5-day RMS), so neither calm news nor the model's feedback is counted twice.
     # The scenario's volatility scale multiplies the realized part only: calm is calm in any scenario.
-    sigma_exogenous = np.maximum(sigma0, shocks.volatility_scale * _rolling_rms(daily_change, 5))
-    flows = {
-        sector: shock_scale * draws.shock_size[:, None] * draws.flow_noise * shocks.flows_usd_bn[sector]
-        for sector in EXOGENOUS_SECTORS
-    }
+    sigma_exogenous = _exogenous_volatility(fundamental, sigma0, shocks.volatility_scale, 5)
+    # (shock_scale * size) * noise is the same left-to-right product for every sector: computed once,
+    # path-major (C order) so that the kernel's total needs no copy.
+    scaled_noise = np.multiply(shock_scale * draws.shock_size[:, None], draws.flow_noise, order="C")
+    flows = {sector: scaled_noise * shocks.flows_usd_bn[sector] for sector in EXOGENOUS_SECTORS}
     funding = shock_scale * shocks.funding_stress_bp
     dealers, funds = capped_funding_stress(funding[None, :], rp)
     halflife = cal["funding_stress_halflife_days"]

@@ -5,6 +5,12 @@ and over days inside, keeping each path's state in registers. `engine/channels/`
 readable specification and the numpy reference (`run_stress(..., backend="numpy")`);
 `tests/test_kernel.py` checks that both give the same arrays to a tight tolerance. No fastmath:
 the arithmetic is the numpy path's, in the same order.
+
+Speed without changing a bit (bench/README.md): each path's state lives in scalars, and a log/exp is
+skipped only where its result provably cannot change the outcome (a deleverage target the book is
+already below, a depth above the trough and the breakdown line in a summary-only run, the futures
+hedge's exp shared with the short legs' when undamped). Every series and metric is bit-identical
+to the kernel before these changes (3 scenarios x 9 presets, full and summary runs).
 """
 
 import math
@@ -115,9 +121,114 @@ def _solve_utilization(capacity: float, rhs: float, slope: float) -> float:
     return min(max(u, 0.0), _U_MAX)
 
 
+# Relative margin that covers the rounding of a computed ratio^nu (log, product, exp: a few ulp of
+# the exponent) against the bounds below, and an absolute one on log_depth (well above its rounding).
+_POWER_MARGIN = 1.0 - 1e-9
+_LOG_MARGIN = 1e-9
+
+
+@njit(cache=True, inline="always")
+def _power_lower_bound(x: float, nu: float) -> float:
+    """A lower bound of x^nu for 0 < x < 1 and 0 <= nu <= 2 (0.0 otherwise: proves nothing), with a margin.
+
+    For 0 <= a <= 1, (1/x)^a <= 1 + a (1/x - 1) (concavity), so x^a >= x / (x + a (1 - x)); for
+    1 < nu <= 2, x^nu = x * x^(nu - 1). Tight near x = 1, where books sit most days.
+    """
+    if not (0.0 <= nu <= 2.0) or x < 1e-100:  # x^nu stays far from underflow, where rounding is coarse
+        return 0.0
+    if nu <= 1.0:
+        return x / (x + nu * (1.0 - x)) * _POWER_MARGIN
+    return x * x / (x + (nu - 1.0) * (1.0 - x)) * _POWER_MARGIN
+
+
 @njit(cache=True, inline="always")
 def _odds(u: float) -> float:
     return u / (1.0 - u)
+
+
+@njit(cache=True, inline="always")
+def _dealer_rule(margin: float, covered: float, net_capital: float) -> float:
+    return (1.0 - covered) * margin + covered * max(margin, net_capital)
+
+
+@njit(cache=True, inline="always")
+def _deleverage(  # one book's liquidity management, margin calls and leverage cap
+    k: int, t: int, pos: float, eq: float, req: float, pos0: float, free0: float, eq0: float,
+    cap_covered: float, cap_equity_share: float, cap_on: int, cap_mode: int, window: int, cap_x: float,
+    cumsum: np.ndarray, nu: float, speed: float, min_buffer: float, target_buffer: float, max_sale: float,
+    net_cash: float,
+) -> tuple[float, float]:
+    """The book's position after its sales, and its net cash sales (engine/channels/deleverage.py)."""
+    need = req * pos
+    ratio = min(max((eq - need) / free0, 1e-300), 1.0)
+    # Most days the book is already below its target P0 * ratio^nu and liquidity is 0.0:
+    # a cheap lower bound of ratio^nu proves it without the log and exp (below).
+    if ratio < 1.0 and pos0 >= 0.0 and pos < pos0 * _power_lower_bound(ratio, nu):  # pos0 >= 0 keeps the bound's direction
+        liquidity = 0.0
+    else:
+        scale = math.exp(nu * math.log(ratio)) if ratio < 1.0 else 1.0
+        liquidity = speed * max(pos - pos0 * scale, 0.0)
+    equity_pos = max(eq, 0.0)
+    call = 0.0
+    if equity_pos < need * (1.0 + min_buffer):
+        target = equity_pos / max(need * (1.0 + target_buffer), 1e-12)
+        call = pos * min(max(1.0 - target, 0.0), 1.0)
+    needed = max(liquidity, call)
+    if cap_on == 1:
+        capped_equity = equity_pos
+        if cap_mode == 1:
+            start = max(0, t - window + 1)
+            missing = window - 1 - (t - start)
+            past = cumsum[t, k] - cumsum[start, k]
+            capped_equity = (past + missing * eq0 + equity_pos) / window
+        gross_notional = 2.0 * cap_covered * pos
+        limit = cap_x * cap_equity_share * capped_equity
+        needed = max(needed, max(gross_notional - limit, 0.0) / 2.0)
+    sold = min(needed, max_sale * pos)
+    return pos - sold, sold * net_cash
+
+
+@njit(cache=True, inline="always")
+def _fail(
+    pos: float, eq: float, req: float, q_bil: float, q_ccp: float, rv: float, share: float, net_cash: float,
+    bilateral_rate: float, ccp_rate: float,
+) -> tuple[float, float, float, float, float]:
+    """Failures of one book and the liquidation queues (engine/channels/failures.py)."""
+    need = req * pos
+    equity_pos = max(eq, 0.0)
+    if equity_pos < need:
+        fail = min(max(1.0 - equity_pos / max(need, 1e-12), 0.0), 1.0)
+        cash = fail * pos * net_cash
+        pos = pos * (1.0 - fail)
+        eq = eq * (1.0 - fail)
+        q_bil += cash * (1.0 - share)
+        q_ccp += cash * share
+    liquidated = q_bil * bilateral_rate + q_ccp * ccp_rate
+    return pos, eq, q_bil * (1.0 - bilateral_rate), q_ccp * (1.0 - ccp_rate), rv + liquidated
+
+
+@njit(cache=True, inline="always")
+def _clear(
+    absorbed: float, fed_part: float, capacity: float, inventory0: float, slope: float, odds_ref: float
+) -> tuple[float, float, float, float, float]:
+    """One segment's clearing: absorbed, sold to the Fed, inventory, value holdings, utilization."""
+    absorbed = absorbed - fed_part
+    sold_to_fed = max(-absorbed, 0.0)
+    absorbed = absorbed + sold_to_fed
+    u = _solve_utilization(capacity, absorbed + inventory0 + slope * odds_ref, slope)
+    inventory = capacity * u
+    return absorbed, sold_to_fed, inventory, absorbed - (inventory - inventory0), u
+
+
+@njit(cache=True, inline="always")
+def _reprice(
+    pos: float, eq: float, req: float, req_prev: float, spread: float, duration: float, f_funds: float
+) -> tuple[float, float]:
+    """One book's equity after the day's spread change and funding cost, and its margin call."""
+    loss = pos * spread * duration / 1e4
+    if f_funds != 0.0:
+        loss = loss + pos * (1.0 - req) * (f_funds / 1e4 / 360.0)
+    return eq - loss, max(req * pos - req_prev * pos, 0.0) + max(loss, 0.0)
 
 
 @njit(cache=True, parallel=True)
@@ -241,34 +352,12 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
     fed_share = (1.0 - fed_long_share, fed_long_share)
     total = n_regimes * n_paths
     n_chunks = min(total, 64)
+    # log of breakdown_depth / depth0, for skipping the depth exp (a margin covers its rounding)
+    log_breakdown = math.log(breakdown_depth / depth0) if breakdown_depth > 0.0 and depth0 > 0.0 else math.inf
     # Chunks of (regime, path) elements run on all cores; each has its own scratch state.
     for chunk in prange(n_chunks):
-        pos = np.empty(3)
-        eq = np.empty(3)
-        req = np.empty(3)
-        req_prev = np.empty(3)
-        q_bil = np.empty(3)
-        q_ccp = np.empty(3)
-        rv = np.empty(3)
-        margin = np.empty(3)
-        absorbed = np.empty(2)
-        inventory = np.empty(2)
-        value = np.empty(2)
-        disl = np.empty(2)
-        util = np.empty(2)
-        sigma = np.empty(2)
-        risk_var = np.empty(2)
-        risk_vol = np.empty(2)
-        capacity = np.empty(2)
-        odds_ref = np.empty(2)
-        gross = np.empty(2)
-        layoff = np.empty(2)
         history = np.empty(t_len)
         cumsum = np.empty((t_len + 1, 3))
-        log_ratio = np.empty(2)
-        bilateral = np.empty(2)
-        margin_vol = np.empty(2)
-        vol_ratio = np.empty(2)
         # each path's daily sales, margin calls and Fed purchases, summed in numpy's order at the end
         sales_row = np.empty(t_len)
         margin_row = np.empty(t_len)
@@ -277,23 +366,29 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
             r = idx // n_paths
             p = idx - r * n_paths
             share = repo_cleared_share[r]
+            undamped = futures_damping[r] == 0.0
+            keep_damping = 1.0 - ccp_damping[r]
+            averaged_cap = cap_on[r] == 1 and cap_mode[r] == 1
+            # The path's state in scalars (books 0-2, segments 0-1), not small arrays: stores to an
+            # array may alias any other array for LLVM, which then reloads state after every store.
+            pos0, pos1, pos2 = positions0[0, r, p], positions0[1, r, p], positions0[2, r, p]
+            eq0, eq1, eq2 = equity0[0, r, p], equity0[1, r, p], equity0[2, r, p]
+            req_prev0, req_prev1, req_prev2 = required0[0, r, p], required0[1, r, p], required0[2, r, p]
+            q_bil0 = q_bil1 = q_bil2 = 0.0
+            q_ccp0 = q_ccp1 = q_ccp2 = 0.0
+            sales0 = sales1 = sales2 = 0.0
             for k in range(3):
-                pos[k] = positions0[k, r, p]
-                eq[k] = equity0[k, r, p]
-                req_prev[k] = required0[k, r, p]
-                q_bil[k] = 0.0
-                q_ccp[k] = 0.0
                 cumsum[0, k] = 0.0
                 cumsum[1, k] = equity0[k, r, p]
-            for j in range(2):
-                absorbed[j] = 0.0
-                inventory[j] = inventory0[j, r, p]
-                value[j] = 0.0
-                disl[j] = 0.0
-                util[j] = calm_utilization
-                sigma[j] = sigma0[j]
-                risk_var[j] = sigma0[j] * sigma0[j]
-                risk_vol[j] = sigma0[j]
+            absorbed0 = absorbed1 = 0.0
+            inv_base0, inv_base1 = inventory0[0, r, p], inventory0[1, r, p]
+            inventory_0, inventory_1 = inv_base0, inv_base1
+            value0 = value1 = 0.0
+            disl0 = disl1 = 0.0
+            util0 = util1 = calm_utilization
+            sigma_0, sigma_1 = sigma0[0], sigma0[1]
+            risk_var0, risk_var1 = sigma0[0] * sigma0[0], sigma0[1] * sigma0[1]
+            risk_vol0, risk_vol1 = sigma0[0], sigma0[1]
             basis = 0.0
             fed_prev = 0.0
             history[0] = 0.0
@@ -301,20 +396,20 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
             # per path, so computed once here rather than every day (the same operations).
             free_before = 1.0 - odds_before[0, r, p] / (1.0 + odds_before[0, r, p])
             free_after = 1.0 - odds_after[0, r, p] / (1.0 + odds_after[0, r, p])
-            inventory_day = inventory[0] + inventory[1] - inventory0_total[r, p]
+            inventory_day = inventory_0 + inventory_1 - inventory0_total[r, p]
             if store:
                 out_dislocation[r, p, 0] = 0.0
                 out_long_dislocation[r, p, 0] = 0.0
-                out_utilization[r, p, 0] = util[0]
-                out_long_utilization[r, p, 0] = util[1]
+                out_utilization[r, p, 0] = util0
+                out_long_utilization[r, p, 0] = util1
                 out_inventory[r, p, 0] = inventory_day
                 out_basis[r, p, 0] = 0.0
-                out_equity[r, p, 0] = eq[0] + eq[1] + eq[2]
-                out_positions[r, p, 0] = pos[0] + pos[1] + pos[2]
+                out_equity[r, p, 0] = eq0 + eq1 + eq2
+                out_positions[r, p, 0] = pos0 + pos1 + pos2
                 out_sales[r, p, 0] = 0.0
                 out_margin_calls[r, p, 0] = 0.0
                 out_fed[r, p, 0] = 0.0
-                out_sigma[r, p, 0] = sigma[0]
+                out_sigma[r, p, 0] = sigma_0
                 out_depth[r, p, 0] = depth0
             # Day 0 opens every running peak and trough, with the values the series hold on day 0.
             sales_row[0] = 0.0
@@ -323,99 +418,94 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
             peak_10y = fundamental[0, p, 0] + 0.0
             peak_30y = fundamental[1, p, 0] + 0.0
             trough_depth = depth0
-            peak_util = 100.0 * util[0]
+            peak_util = 100.0 * util0
             peak_inventory = inventory_day
             peak_basis = 0.0
             min_swap = calm_swap_spread - 0.0
             dysfunctional_days = 0
-            if dysfunction_dislocation <= 0.0 and 100.0 * util[0] >= dysfunction_utilization_pct:
+            if dysfunction_dislocation <= 0.0 and 100.0 * util0 >= dysfunction_utilization_pct:
                 dysfunctional_days = 1
             beyond_before = breakdown_dislocation <= 0.0 or depth0 < breakdown_depth
             broken = False
-            out_summary[_POSITIONS0, r, p] = pos[0] + pos[1] + pos[2]
-            out_summary[_EQUITY0, r, p] = eq[0] + eq[1] + eq[2]
-            for k in range(3):
-                out_sales_by_book[k, r, p] = 0.0
+            out_summary[_POSITIONS0, r, p] = pos0 + pos1 + pos2
+            out_summary[_EQUITY0, r, p] = eq0 + eq1 + eq2
+            log_trough = 0.0  # log_depth of the trough so far (day 0: depth0)
             for t in range(1, t_len):
                 f_dealers = funding_dealers[r, t]
                 f_funds = funding_funds[r, t]
                 # margins (engine/channels/margins.py, transmission.margin_rates)
                 base = bilateral_base + bilateral_funding * f_funds
-                for j in range(2):
-                    ratio = max(risk_vol[j] / sigma0[j], 1e-9)
-                    vol_ratio[j] = ratio  # capacities use the same clamped ratio later in the day
-                    log_ratio[j] = math.log(ratio)
-                    bilateral[j] = base + bilateral_vol[p] * max(ratio - 1.0, 0.0)
-                    margin_vol[j] = lookback[j] + (1.0 - ccp_damping[r]) * max(risk_vol[j] - lookback[j], 0.0)
-                for k in range(3):
-                    seg = 1 if k == 1 else 0
-                    cleared = max(haircut_floor[r], z_root_mpor * durations[k] * margin_vol[seg])
-                    repo = bilateral[seg] + share * (cleared - bilateral[seg])
-                    if k == 0:
-                        hedge = futures_margin[r] * math.exp((theta[p] * (1.0 - futures_damping[r])) * log_ratio[0])
-                        margin[k] = repo + hedge - cross_margin_offset[r] * min(share * cleared, hedge)
-                    elif k == 1:
-                        margin[k] = repo + swap_im * math.exp(theta_swap[p] * log_ratio[1])
-                    else:
-                        margin[k] = repo + other_margin * math.exp(theta[p] * log_ratio[0])
-                    if any_dealer_rule:
-                        cov = dealer_covered[k, r, p]
-                        req[k] = (1.0 - cov) * margin[k] + cov * max(margin[k], dealer_net_capital[r])
-                    else:
-                        req[k] = margin[k]
+                vol_ratio0 = max(risk_vol0 / sigma0[0], 1e-9)  # capacities use the same clamped ratio later
+                vol_ratio1 = max(risk_vol1 / sigma0[1], 1e-9)
+                log_ratio0 = math.log(vol_ratio0)
+                log_ratio1 = math.log(vol_ratio1)
+                bilateral0 = base + bilateral_vol[p] * max(vol_ratio0 - 1.0, 0.0)
+                bilateral1 = base + bilateral_vol[p] * max(vol_ratio1 - 1.0, 0.0)
+                margin_vol0 = lookback[0] + keep_damping * max(risk_vol0 - lookback[0], 0.0)
+                margin_vol1 = lookback[1] + keep_damping * max(risk_vol1 - lookback[1], 0.0)
+                # The short legs' exp(theta * log ratio) serves the futures hedge too when it is undamped:
+                # theta * (1 - 0.0) is theta exactly, so the exponent and the result are the same bits.
+                short_legs = math.exp(theta[p] * log_ratio0)
+                cleared0 = max(haircut_floor[r], z_root_mpor * durations[0] * margin_vol0)
+                repo0 = bilateral0 + share * (cleared0 - bilateral0)
+                if undamped:
+                    hedge = futures_margin[r] * short_legs
+                else:
+                    hedge = futures_margin[r] * math.exp((theta[p] * (1.0 - futures_damping[r])) * log_ratio0)
+                margin0 = repo0 + hedge - cross_margin_offset[r] * min(share * cleared0, hedge)
+                cleared1 = max(haircut_floor[r], z_root_mpor * durations[1] * margin_vol1)
+                repo1 = bilateral1 + share * (cleared1 - bilateral1)
+                margin1 = repo1 + swap_im * math.exp(theta_swap[p] * log_ratio1)
+                cleared2 = max(haircut_floor[r], z_root_mpor * durations[2] * margin_vol0)
+                repo2 = bilateral0 + share * (cleared2 - bilateral0)
+                margin2 = repo2 + other_margin * short_legs
+                if any_dealer_rule:
+                    req0 = _dealer_rule(margin0, dealer_covered[0, r, p], dealer_net_capital[r])
+                    req1 = _dealer_rule(margin1, dealer_covered[1, r, p], dealer_net_capital[r])
+                    req2 = _dealer_rule(margin2, dealer_covered[2, r, p], dealer_net_capital[r])
+                else:
+                    req0, req1, req2 = margin0, margin1, margin2
                 # deleverage (engine/channels/deleverage.py)
-                for k in range(3):
-                    need = req[k] * pos[k]
-                    ratio = min(max((eq[k] - need) / free_liquidity0[k, r, p], 1e-300), 1.0)
-                    scale = math.exp(nu[p] * math.log(ratio)) if ratio < 1.0 else 1.0
-                    liquidity = speed[p] * max(pos[k] - positions0[k, r, p] * scale, 0.0)
-                    equity_pos = max(eq[k], 0.0)
-                    call = 0.0
-                    if equity_pos < need * (1.0 + min_buffer[p]):
-                        target = equity_pos / max(need * (1.0 + target_buffer[p]), 1e-12)
-                        call = pos[k] * min(max(1.0 - target, 0.0), 1.0)
-                    needed = max(liquidity, call)
-                    if cap_on[r] == 1:
-                        capped_equity = equity_pos
-                        if cap_mode[r] == 1:
-                            window = cap_window[r]
-                            start = max(0, t - window + 1)
-                            missing = window - 1 - (t - start)
-                            past = cumsum[t, k] - cumsum[start, k]
-                            capped_equity = (past + missing * equity0[k, r, p] + equity_pos) / window
-                        gross_notional = 2.0 * cap_covered[k, r, p] * pos[k]
-                        limit = cap_x[r] * cap_equity_share[k, r, p] * capped_equity
-                        needed = max(needed, max(gross_notional - limit, 0.0) / 2.0)
-                    sold = min(needed, max_sale[p] * pos[k])
-                    pos[k] -= sold
-                    rv[k] = sold * net_cash[k]
+                pos0, rv0 = _deleverage(
+                    0, t, pos0, eq0, req0, positions0[0, r, p], free_liquidity0[0, r, p], equity0[0, r, p],
+                    cap_covered[0, r, p], cap_equity_share[0, r, p], cap_on[r], cap_mode[r], cap_window[r], cap_x[r],
+                    cumsum, nu[p], speed[p], min_buffer[p], target_buffer[p], max_sale[p], net_cash[0],
+                )
+                pos1, rv1 = _deleverage(
+                    1, t, pos1, eq1, req1, positions0[1, r, p], free_liquidity0[1, r, p], equity0[1, r, p],
+                    cap_covered[1, r, p], cap_equity_share[1, r, p], cap_on[r], cap_mode[r], cap_window[r], cap_x[r],
+                    cumsum, nu[p], speed[p], min_buffer[p], target_buffer[p], max_sale[p], net_cash[1],
+                )
+                pos2, rv2 = _deleverage(
+                    2, t, pos2, eq2, req2, positions0[2, r, p], free_liquidity0[2, r, p], equity0[2, r, p],
+                    cap_covered[2, r, p], cap_equity_share[2, r, p], cap_on[r], cap_mode[r], cap_window[r], cap_x[r],
+                    cumsum, nu[p], speed[p], min_buffer[p], target_buffer[p], max_sale[p], net_cash[2],
+                )
                 # failures (engine/channels/failures.py)
-                for k in range(3):
-                    need = req[k] * pos[k]
-                    equity_pos = max(eq[k], 0.0)
-                    if equity_pos < need:
-                        fail = min(max(1.0 - equity_pos / max(need, 1e-12), 0.0), 1.0)
-                        cash = fail * pos[k] * net_cash[k]
-                        pos[k] = pos[k] * (1.0 - fail)
-                        eq[k] = eq[k] * (1.0 - fail)
-                        q_bil[k] += cash * (1.0 - share)
-                        q_ccp[k] += cash * share
-                    liquidated = q_bil[k] * bilateral_rate + q_ccp[k] * ccp_rate
-                    q_bil[k] = q_bil[k] * (1.0 - bilateral_rate)
-                    q_ccp[k] = q_ccp[k] * (1.0 - ccp_rate)
-                    rv[k] += liquidated
+                pos0, eq0, q_bil0, q_ccp0, rv0 = _fail(
+                    pos0, eq0, req0, q_bil0, q_ccp0, rv0, share, net_cash[0], bilateral_rate, ccp_rate
+                )
+                pos1, eq1, q_bil1, q_ccp1, rv1 = _fail(
+                    pos1, eq1, req1, q_bil1, q_ccp1, rv1, share, net_cash[1], bilateral_rate, ccp_rate
+                )
+                pos2, eq2, q_bil2, q_ccp2, rv2 = _fail(
+                    pos2, eq2, req2, q_bil2, q_ccp2, rv2, share, net_cash[2], bilateral_rate, ccp_rate
+                )
                 exo = exogenous_total[p, t]
-                gross[0] = rv[0] + rv[2] + exo * (1.0 - long_flow_share)
-                gross[1] = rv[1] + exo * long_flow_share
+                gross0 = rv0 + rv2 + exo * (1.0 - long_flow_share)
+                gross1 = rv1 + exo * long_flow_share
                 after = t >= relief_day[r]
                 gain = gain_after[r, p] if after else gain_before[r, p]
                 drag = 1.0 - capacity_drag * max(f_dealers, 0.0)
                 w = slr_weight[p]
-                for j in range(2):
-                    layoff[j] = layoff_rate[p] * max(inventory[j] - inventory0[j, r, p], 0.0)
-                    absorbed[j] = absorbed[j] + gross[j] - layoff[j]
-                    odds_ref[j] = odds_after[j, r, p] if after else odds_before[j, r, p]
-                    capacity[j] = capacity_base[j, r, p] * (w * (1.0 + gain) + (1.0 - w) / vol_ratio[j]) * drag
+                layoff0 = layoff_rate[p] * max(inventory_0 - inv_base0, 0.0)
+                absorbed0 = absorbed0 + gross0 - layoff0
+                odds_ref0 = odds_after[0, r, p] if after else odds_before[0, r, p]
+                capacity0 = capacity_base[0, r, p] * (w * (1.0 + gain) + (1.0 - w) / vol_ratio0) * drag
+                layoff1 = layoff_rate[p] * max(inventory_1 - inv_base1, 0.0)
+                absorbed1 = absorbed1 + gross1 - layoff1
+                odds_ref1 = odds_after[1, r, p] if after else odds_before[1, r, p]
+                capacity1 = capacity_base[1, r, p] * (w * (1.0 + gain) + (1.0 - w) / vol_ratio1) * drag
                 # Fed purchases (engine/channels/fed.py)
                 fed = fed_schedule[r, t]
                 if fed_rule_on[r] > 0.0:
@@ -425,86 +515,79 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
                     lag = fed_lag[r, p]
                     if lag == 0:
                         part = fed_share[0]
-                        a = absorbed[0] - part * fed_schedule[r, t]
+                        a = absorbed0 - part * fed_schedule[r, t]
                         c_joint = value_buyer_slope[0, p] + part * fed_slope[r] * slope_bp[p]
-                        rhs = max(a + inventory0[0, r, p] + c_joint * odds_ref[0] + part * fed_slope[r] * threshold, 0.0)
-                        u = _solve_utilization(capacity[0], rhs, c_joint)
-                        rule = fed_slope[r] * (slope_bp[p] * (_odds(u) - odds_ref[0]) - threshold)
+                        rhs = max(a + inv_base0 + c_joint * odds_ref0 + part * fed_slope[r] * threshold, 0.0)
+                        u = _solve_utilization(capacity0, rhs, c_joint)
+                        rule = fed_slope[r] * (slope_bp[p] * (_odds(u) - odds_ref0) - threshold)
                     else:
                         seen = history[min(max(t - lag, 0), t - 1)]
                         rule = fed_slope[r] * (seen - threshold)
                     rule = min(max(rule, floor), cap)
                     fed_prev = rule
                     fed += rule
-                inventory_old0, inventory_old1 = inventory[0], inventory[1]
-                value_old0, value_old1 = value[0], value[1]
-                stf0 = 0.0
-                stf1 = 0.0
+                inventory_old0, inventory_old1 = inventory_0, inventory_1
+                value_old0, value_old1 = value0, value1
                 # market clearing (engine/channels/clearing.py)
-                for j in range(2):
-                    absorbed[j] = absorbed[j] - fed * fed_share[j]
-                    sold_to_fed = max(-absorbed[j], 0.0)
-                    absorbed[j] = absorbed[j] + sold_to_fed
-                    if j == 0:
-                        stf0 = sold_to_fed
-                    else:
-                        stf1 = sold_to_fed
-                    c = value_buyer_slope[j, p]
-                    u = _solve_utilization(capacity[j], absorbed[j] + inventory0[j, r, p] + c * odds_ref[j], c)
-                    inventory[j] = capacity[j] * u
-                    value[j] = absorbed[j] - (inventory[j] - inventory0[j, r, p])
-                    util[j] = u
-                own0 = slope_bp[p] * (_odds(util[0]) - odds_ref[0])
-                own1 = slope_bp[p] * (_odds(util[1]) - odds_ref[1])
-                change0 = own0 - disl[0]
-                change1 = own1 + comovement[p] * own0 - disl[1]
-                disl[0] = own0
-                disl[1] = own1 + comovement[p] * own0
+                absorbed0, stf0, inventory_0, value0, util0 = _clear(
+                    absorbed0, fed * fed_share[0], capacity0, inv_base0, value_buyer_slope[0, p], odds_ref0
+                )
+                absorbed1, stf1, inventory_1, value1, util1 = _clear(
+                    absorbed1, fed * fed_share[1], capacity1, inv_base1, value_buyer_slope[1, p], odds_ref1
+                )
+                own0 = slope_bp[p] * (_odds(util0) - odds_ref0)
+                own1 = slope_bp[p] * (_odds(util1) - odds_ref1)
+                change0 = own0 - disl0
+                change1 = own1 + comovement[p] * own0 - disl1
+                disl0 = own0
+                disl1 = own1 + comovement[p] * own0
                 # prices (engine/channels/prices.py)
                 bs_capacity = bs_capacity_after[r, p] if after else bs_capacity_before[r, p]
                 bs_odds = bs_odds_after[r, p] if after else bs_odds_before[r, p]
-                u_bs = min((inventory[0] + inventory[1]) / bs_capacity, 1.0 - 1e-12)
+                u_bs = min((inventory_0 + inventory_1) / bs_capacity, 1.0 - 1e-12)
                 new_basis = basis_slope_bp[p] * (_odds(u_bs) - bs_odds) + basis_pass_through * f_funds
                 spread_change0 = new_basis - basis
                 basis = new_basis
-                calls = 0.0
-                total_eq = 0.0
-                total_pos = 0.0
-                total_rv = 0.0
-                for k in range(3):
-                    if k == 0:
-                        spread = spread_change0
-                    elif k == 1:
-                        spread = change1
-                    else:
-                        spread = other_beta * change0
-                    loss = pos[k] * spread * durations[k] / 1e4
-                    if f_funds != 0.0:
-                        loss = loss + pos[k] * (1.0 - req[k]) * (f_funds / 1e4 / 360.0)
-                    eq[k] = eq[k] - loss
-                    calls += max(req[k] * pos[k] - req_prev[k] * pos[k], 0.0) + max(loss, 0.0)
-                    req_prev[k] = req[k]
-                    cumsum[t + 1, k] = cumsum[t, k] + max(eq[k], 0.0)
-                    out_sales_by_book[k, r, p] += rv[k]
-                    total_eq += eq[k]
-                    total_pos += pos[k]
-                    total_rv += rv[k]
-                sigma[0] = sigma_exogenous[0, p, t] + feedback[p] * abs(change0)
-                sigma[1] = sigma_exogenous[1, p, t] + feedback[p] * abs(change1)
-                for j in range(2):
-                    risk_var[j] = risk_decay * risk_var[j] + (1.0 - risk_decay) * (sigma[j] * sigma[j])
-                    risk_vol[j] = math.sqrt(risk_var[j])
-                history[t] = disl[0]
-                inventory_day = inventory[0] + inventory[1] - inventory0_total[r, p]
-                log_depth = depth_vol_elasticity * math.log(sigma0[0] / sigma[0]) + depth_util_exponent * math.log(
-                    (1.0 - util[0]) / (free_after if after else free_before)
+                eq0, call0 = _reprice(pos0, eq0, req0, req_prev0, spread_change0, durations[0], f_funds)
+                eq1, call1 = _reprice(pos1, eq1, req1, req_prev1, change1, durations[1], f_funds)
+                eq2, call2 = _reprice(pos2, eq2, req2, req_prev2, other_beta * change0, durations[2], f_funds)
+                calls = 0.0 + call0 + call1 + call2  # the sums run in book order from 0.0, as before
+                req_prev0, req_prev1, req_prev2 = req0, req1, req2
+                if averaged_cap:  # only the averaged cap reads the running equity sums
+                    cumsum[t + 1, 0] = cumsum[t, 0] + max(eq0, 0.0)
+                    cumsum[t + 1, 1] = cumsum[t, 1] + max(eq1, 0.0)
+                    cumsum[t + 1, 2] = cumsum[t, 2] + max(eq2, 0.0)
+                sales0 += rv0
+                sales1 += rv1
+                sales2 += rv2
+                total_eq = 0.0 + eq0 + eq1 + eq2
+                total_pos = 0.0 + pos0 + pos1 + pos2
+                total_rv = 0.0 + rv0 + rv1 + rv2
+                sigma_0 = sigma_exogenous[0, p, t] + feedback[p] * abs(change0)
+                sigma_1 = sigma_exogenous[1, p, t] + feedback[p] * abs(change1)
+                risk_var0 = risk_decay * risk_var0 + (1.0 - risk_decay) * (sigma_0 * sigma_0)
+                risk_vol0 = math.sqrt(risk_var0)
+                risk_var1 = risk_decay * risk_var1 + (1.0 - risk_decay) * (sigma_1 * sigma_1)
+                risk_vol1 = math.sqrt(risk_var1)
+                history[t] = disl0
+                inventory_day = inventory_0 + inventory_1 - inventory0_total[r, p]
+                log_depth = depth_vol_elasticity * math.log(sigma0[0] / sigma_0) + depth_util_exponent * math.log(
+                    (1.0 - util0) / (free_after if after else free_before)
                 )
-                depth = max(depth0 * math.exp(log_depth), depth_floor)
+                # Summary only: depth matters only as a new trough or below the breakdown depth. When
+                # log_depth is clearly above both (exp is monotone; the margin covers rounding), the
+                # exp cannot change the trough or the flag and is skipped.
+                if store or not (log_depth > log_trough + _LOG_MARGIN and log_depth > log_breakdown + _LOG_MARGIN):  # NaN: computed
+                    depth = max(depth0 * math.exp(log_depth), depth_floor)
+                    if depth < trough_depth:
+                        log_trough = log_depth
+                else:
+                    depth = math.inf  # above the trough and the breakdown depth; never stored
                 if store:
-                    out_dislocation[r, p, t] = disl[0]
-                    out_long_dislocation[r, p, t] = disl[1]
-                    out_utilization[r, p, t] = util[0]
-                    out_long_utilization[r, p, t] = util[1]
+                    out_dislocation[r, p, t] = disl0
+                    out_long_dislocation[r, p, t] = disl1
+                    out_utilization[r, p, t] = util0
+                    out_long_utilization[r, p, t] = util1
                     out_inventory[r, p, t] = inventory_day
                     out_basis[r, p, t] = basis
                     out_equity[r, p, t] = total_eq
@@ -512,32 +595,35 @@ def stress_kernel(  # one compiled loop carries every channel's inputs
                     out_sales[r, p, t] = total_rv
                     out_margin_calls[r, p, t] = calls
                     out_fed[r, p, t] = fed
-                    out_sigma[r, p, t] = sigma[0]
+                    out_sigma[r, p, t] = sigma_0
                     out_depth[r, p, t] = depth
                     out_flow_rv[r, p, t] = -total_rv
-                    out_flow_dealers[r, p, t] = (inventory[0] - inventory_old0) + (inventory[1] - inventory_old1)
-                    out_flow_value[r, p, t] = (value[0] - value_old0 + layoff[0] - stf0) + (
-                        value[1] - value_old1 + layoff[1] - stf1
+                    out_flow_dealers[r, p, t] = (inventory_0 - inventory_old0) + (inventory_1 - inventory_old1)
+                    out_flow_value[r, p, t] = (value0 - value_old0 + layoff0 - stf0) + (
+                        value1 - value_old1 + layoff1 - stf1
                     )
                 # The summary, with the arithmetic of _derive_series and engine/functioning.py (so
                 # peaks, troughs and flags are the same numbers the histories give).
                 sales_row[t] = total_rv
                 margin_row[t] = calls
                 fed_row[t] = fed
-                peak_10y = max(peak_10y, fundamental[0, p, t] + disl[0])
-                peak_30y = max(peak_30y, fundamental[1, p, t] + disl[1])
+                peak_10y = max(peak_10y, fundamental[0, p, t] + disl0)
+                peak_30y = max(peak_30y, fundamental[1, p, t] + disl1)
                 trough_depth = min(trough_depth, depth)
-                util_pct = 100.0 * util[0]
+                util_pct = 100.0 * util0
                 peak_util = max(peak_util, util_pct)
                 peak_inventory = max(peak_inventory, inventory_day)
                 peak_basis = max(peak_basis, basis)
-                min_swap = min(min_swap, calm_swap_spread - disl[1])
-                if disl[0] >= dysfunction_dislocation and util_pct >= dysfunction_utilization_pct:
+                min_swap = min(min_swap, calm_swap_spread - disl1)
+                if disl0 >= dysfunction_dislocation and util_pct >= dysfunction_utilization_pct:
                     dysfunctional_days += 1
-                beyond = disl[0] >= breakdown_dislocation or depth < breakdown_depth
+                beyond = disl0 >= breakdown_dislocation or depth < breakdown_depth
                 if beyond and beyond_before:
                     broken = True
                 beyond_before = beyond
+            out_sales_by_book[0, r, p] = sales0
+            out_sales_by_book[1, r, p] = sales1
+            out_sales_by_book[2, r, p] = sales2
             out_summary[_PEAK_10Y, r, p] = peak_10y
             out_summary[_TROUGH_DEPTH, r, p] = trough_depth
             out_summary[_PEAK_UTIL, r, p] = peak_util
