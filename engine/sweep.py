@@ -71,7 +71,9 @@ def run_base(
     assumptions: dict[str, float], metrics: Sequence[str],
 ) -> dict[str, Any]:
     """The base regime's per-path metrics and summary stats (a Dask task: module level, so it pickles)."""
-    result = simulate(scenario, [base], paths=paths, seed=seed, shock_scale=shock_scale, assumptions=assumptions or None)
+    # Summary-only runs (the fast engine): a sweep needs per-path metrics and flags, never daily series.
+    result = simulate(scenario, [base], paths=paths, seed=seed, shock_scale=shock_scale, assumptions=assumptions or None,
+                      histories=False)
     # Per-path values for the paired differences: bool indicators for the probability metrics.
     per_path = {m: result.indicator(m)[0] if is_share_metric(m) else result.metrics[m][0] for m in metrics}
     return {"per_path": per_path, "stats": _stats(result, metrics)[0]}
@@ -87,6 +89,7 @@ def run_batch(
     """
     result = simulate(
         scenario, list(regimes), paths=paths, seed=seed, shock_scale=shock_scale, assumptions=assumptions or None,
+        histories=False,
     )
     diffs = np.empty((len(regimes), len(metrics), len(DIFF_COLUMNS)))
     for j, m in enumerate(metrics):

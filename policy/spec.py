@@ -4,6 +4,7 @@ One spec drives the CLI `params` listing, the app's widgets, the URL encoding an
 """
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ValidationError
@@ -100,13 +101,19 @@ def _group_specs(group: str, model: type[BaseModel]) -> list[LeverSpec]:
 
 
 def lever_specs() -> list[LeverSpec]:
-    """Every settable lever of a regime, group by group, in display order."""
+    """Every settable lever of a regime, group by group, in display order (a new list of the frozen specs)."""
+    return list(_all_specs())
+
+
+@cache
+def _all_specs() -> tuple[LeverSpec, ...]:
+    # Built once: the spec is fixed at import, and a 400-point sweep asked for it 1,600 times (0.5 s).
     specs: list[LeverSpec] = []
     for group in GROUPS:
         model = PolicyRegime.model_fields[group].annotation
         assert isinstance(model, type) and issubclass(model, BaseModel)
         specs.extend(_group_specs(group, model))
-    return specs
+    return tuple(specs)
 
 
 def regime_value(regime: PolicyRegime, path: str) -> Any:
