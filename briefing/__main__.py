@@ -152,6 +152,18 @@ def _out_dir(text: str) -> Path:
     return out
 
 
+def _write_all(out: Path, files) -> list[Path]:
+    """Write each (name, bytes) into `out` atomically (a partial file never has the final name)."""
+    written = []
+    for name, data in files:
+        path = out / name
+        tmp = out / f".{name}.part"
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        written.append(path)
+    return written
+
+
 def run_export(args: argparse.Namespace) -> list[Path]:
     from briefing.pack import DEFAULT_BASE_URL, build_pack, pack_names, view_for_result
     from engine import InputError, load_scenario, simulate
@@ -172,15 +184,7 @@ def run_export(args: argparse.Namespace) -> list[Path]:
     out = _out_dir(args.out)
     view = view_for_result(result)
     pdf, zipped = build_pack(result, view, args.base_url or DEFAULT_BASE_URL)
-    pdf_name, zip_name = pack_names(result)
-    written = []
-    for name, data in ((pdf_name, pdf), (zip_name, zipped)):
-        path = out / name
-        tmp = out / f".{name}.part"
-        tmp.write_bytes(data)
-        tmp.replace(path)
-        written.append(path)
-    return written
+    return _write_all(out, zip(pack_names(result), (pdf, zipped), strict=True))
 
 
 def _one_of(field: str, value: str | None, allowed: list[str], default: str | None = None) -> str:
@@ -284,14 +288,7 @@ def run_analysis(args: argparse.Namespace) -> list[Path]:
         raise UsageError(" ".join(str(err).split())) from None
     out = _out_dir(args.out)
     pdf, zipped = build(item)
-    written = []
-    for name, data in zip(pack_names(item), (pdf, zipped), strict=True):
-        path = out / name
-        tmp = out / f".{name}.part"
-        tmp.write_bytes(data)
-        tmp.replace(path)
-        written.append(path)
-    return written
+    return _write_all(out, zip(pack_names(item), (pdf, zipped), strict=True))
 
 
 def main(argv: list[str] | None = None) -> int:

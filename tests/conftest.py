@@ -13,18 +13,8 @@ from pathlib import Path as _Path
 import pytest as _pytest
 
 REPO_ROOT = _Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-]
+_sys.path.insert(0, str(REPO_ROOT / "tools"))  # the Chromium settings shared with tools/load_test.py
+from chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 
 @_pytest.fixture(scope="session")

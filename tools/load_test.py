@@ -34,19 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from chromium import CHROMIUM, CHROMIUM_ARGS  # tools/ is on the path (a script here, or tests/conftest.py)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-]
 TABLE = "table.tmpe-cmp"
 EDITED = "all_guardrails"  # r1: every rule in force, so every group's levers are shown and act
 EXCEPTION = '[data-testid="stException"]'

@@ -46,16 +46,7 @@ from policy.query import RegimeView, ViewState, encode_view
 from policy.run_settings import MAX_PATHS_INTERACTIVE, MAX_REGIMES_INTERACTIVE, MAX_SEED
 from ui.text import plain
 
-VIEWS: dict[str, str] = {
-    "map": "Policy map",
-    "frontier": "Frontier",
-    "tornado": "Tornado",
-    "attribution": "Channel attribution",
-    "amplification": "Amplification",
-    "robustness": "Robustness",
-    "expected_cost": "Expected cost",
-    "stress_grid": "Stress-test grid",
-}
+VIEWS: dict[str, str] = ap.VIEW_TITLES  # one list of the views, shared with their briefing packs
 VIEW_NOTES: dict[str, str] = {
     "map": "A study sweeps two levers over a grid; the map shows an outcome's median at every point.",
     "frontier": "The same study's points and the presets: which regimes are cheapest in calm markets for their "
