@@ -22,7 +22,7 @@ from pydantic.fields import FieldInfo
 from engine.calibration import Era
 from engine.errors import InputError
 from policy.files import FileInputError, read_data
-from policy.run_settings import MAX_DAYS
+from policy.run_settings import MAX_DAYS, MAX_SCENARIO_FILE_BYTES
 
 if TYPE_CHECKING:  # numpy and pandas load inside the functions that build paths: loading and
     # validating a scenario (`python -m engine list`) needs neither, and pandas alone costs ~0.5 s.
@@ -30,7 +30,6 @@ if TYPE_CHECKING:  # numpy and pandas load inside the functions that build paths
     import pandas as pd
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
-MAX_SCENARIO_FILE_BYTES = 256 * 1024
 MAX_SALES_USD_BN = 5000.0
 VOLATILITY_SCALE_RANGE = (0.5, 3.0)
 FUNDAMENTAL_SCALE_RANGE = (0.0, 3.0)

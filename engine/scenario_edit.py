@@ -61,13 +61,11 @@ from engine.scenario import (
     scenario_names,
 )
 from policy.query import format_value, parse_finite
+from policy.run_settings import MAX_BLOB_CHARS, MAX_EVENTS
 
-MAX_EVENTS = 12
 NEW_FLOW_DAYS = 10
 NEW_FLOW_SOURCE = "Edited in the app"
 EDITED_SUFFIX = "_edited"
-# A blob never holds more than a scenario file may; its base64 text is about 4/3 of the compressed size.
-MAX_BLOB_CHARS = 2 * MAX_SCENARIO_FILE_BYTES
 _EDIT_NOTE = "\n\nEdited in the app: "
 _WAS = re.compile(r"^Edited in the app: was \$[^ ]*bn\. ")
 _BLOB = re.compile(r"^[A-Za-z0-9_-]*$")

@@ -34,13 +34,17 @@ from engine.metrics import EXCEEDANCES, METRICS
 from engine.scenario import describe_scenario_error, scenario_names
 from policy import LeverSpec, get_preset, lever_specs, preset_names, regime_value
 from policy.files import FileInputError, read_file
-from policy.run_settings import MAX_PATHS_BATCH, MAX_SEED, MAX_SHOCK_SCALE
+from policy.run_settings import (
+    MAX_CROSSED_FACTORS,
+    MAX_LEVELS,
+    MAX_ONE_AT_A_TIME_FACTORS,
+    MAX_PATHS_BATCH,
+    MAX_POINTS,
+    MAX_SEED,
+    MAX_SHOCK_SCALE,
+    MAX_STUDY_FILE_BYTES,
+)
 
-MAX_STUDY_FILE_BYTES = 64 * 1024
-MAX_POINTS = 10_000  # points per scenario: 10,000 regimes x 500 paths is about 10 minutes on 2 cores
-MAX_LEVELS = 200
-MAX_CROSSED_FACTORS = 10  # grid, LHS and Sobol: points multiply with each factor
-MAX_ONE_AT_A_TIME_FACTORS = 40  # a tornado adds a few points per factor, so it may list every lever
 Design = Literal["grid", "lhs", "sobol", "one_at_a_time"]
 ONE_AT_A_TIME: Design = "one_at_a_time"
 LeverValue = bool | int | float | str

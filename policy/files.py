@@ -12,8 +12,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+from policy.run_settings import MAX_NESTING
+
 FileFormat = Literal["json", "toml"]
-MAX_NESTING = 8  # deeper than any file format here needs; bounds the recursion of validation too
 _LONG_NUMBER = re.compile(r"""^\s*"?([A-Za-z0-9_.]+)"?\s*[=:]\s*[-+]?[0-9_]{1000,}""")
 _TABLE = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.]+)\s*\]\]?")
 _JSON_LONG_NUMBER = re.compile(r'"([A-Za-z0-9_.]{1,60})"\s*:\s*[-+]?[0-9]{1000,}')

@@ -6,9 +6,8 @@ from pydantic import ValidationError
 
 from policy.files import FileInputError, read_data
 from policy.regime import PolicyRegime
+from policy.run_settings import MAX_REGIME_FILE_BYTES
 from policy.spec import describe_validation_error
-
-MAX_REGIME_FILE_BYTES = 256 * 1024
 
 # Fields that model 2.0 renamed or retired: a file that still uses them is refused with what changed.
 RETIRED_FIELDS: dict[tuple[str, str], str] = {

@@ -58,20 +58,18 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from policy.presets import PRESETS, get_preset, preset_names
 from policy.regime import PolicyRegime
+from policy.run_settings import MAX_LINK_NUMBER_CHARS as _MAX_LINK_NUMBER_CHARS
+from policy.run_settings import MAX_LINK_SCENARIO_CHARS, MAX_SEED, MAX_SHOCK_SCALE, RunSettings, allowed
+from policy.run_settings import MAX_PARAMS as _MAX_PARAMS
 from policy.run_settings import MAX_PATHS_INTERACTIVE as MAX_PATHS
 from policy.run_settings import MAX_REGIMES_INTERACTIVE as MAX_REGIMES
-from policy.run_settings import MAX_SEED, MAX_SHOCK_SCALE, RunSettings, allowed
+from policy.run_settings import MAX_VALUE_CHARS as _MAX_VALUE_CHARS
 from policy.spec import LeverSpec, allowed_range, lever_specs, regime_value, with_changes
 
 QUERY_VERSION = 2
 SUPPORTED_VERSIONS: tuple[int, ...] = (1, 2)
 V1_MODEL_VERSION = "0.1"  # the model every version-1 link was made with
 DEFAULT_PRESETS: tuple[str, ...] = ("status_quo", "clearing_rule", "all_guardrails")
-_MAX_PARAMS = 400
-_MAX_VALUE_CHARS = 200
-# An uploaded scenario in the link (`sx`) may be longer than other values, up to this; a larger one is
-# left out of the link (the app offers it as a file). 2,000 keeps a whole link within common limits.
-MAX_LINK_SCENARIO_CHARS = 2_000
 SCENARIO_EDIT_PREFIX = "se."
 CUSTOM_SCENARIO_KEY = "sx"
 # (base scenario, se.* edit without the prefix, sx blob) -> (accepted edit, accepted blob, messages)
@@ -164,9 +162,6 @@ def format_value(value: LeverValue) -> str:
     return str(value)
 
 
-# Link texts are read by pydantic's own lax parsing (the coercion every other surface uses), with
-# inf/nan refused and texts over 64 characters never parsed (5,000-digit integers stay away).
-_MAX_LINK_NUMBER_CHARS = 64
 _READERS: dict[str, TypeAdapter] = {
     "bool": TypeAdapter(bool),
     "int": TypeAdapter(int),

@@ -1,4 +1,4 @@
-"""One spec of a run's settings and their limits, written once.
+"""One spec of a run's settings and their limits, and of the limits of what a run reads, written once.
 
 `simulate`, both CLIs (`python -m engine`, `python -m briefing`), the link codec, the sidebar,
 studies and sweeps, and the docs read their bounds from here, so every surface refuses the same
@@ -36,6 +36,25 @@ MAX_REGIMES_BATCH = 1_000  # regimes in one simulate call; sweeps run 50 at a ti
 # Memory a single run may take, estimated before it starts (engine.memory.estimate_run_mb).
 MEMORY_BUDGET_BATCH_MB = _env_mb("TMPE_BATCH_MEMORY_MB", 8_000)
 MEMORY_BUDGET_INTERACTIVE_MB = _env_mb("TMPE_INTERACTIVE_MEMORY_MB", 1_500)
+
+# Limits of what a run reads: files, links, studies and edited scenarios (each module imports its own).
+MAX_REGIME_FILE_BYTES = 256 * 1024  # policy.io: a regime file is a few KB
+MAX_SCENARIO_FILE_BYTES = 256 * 1024  # engine.scenario: a scenario with every event is under 10 KB
+MAX_STUDY_FILE_BYTES = 64 * 1024  # engine.study
+MAX_NESTING = 8  # policy.files: deeper than any format here needs; bounds the recursion of validation too
+MAX_PARAMS = 400  # policy.query: parameters read from one link (the rest are dropped, with one message)
+MAX_VALUE_CHARS = 200  # policy.query: characters of one link value (a scenario blob has its own limit)
+MAX_LINK_NUMBER_CHARS = 64  # policy.query: a number's text; longer is refused unparsed (5,000-digit integers)
+# An uploaded scenario in the link (`sx`) may be longer than other values, up to this; a larger one is
+# left out of the link (the app offers it as a file). 2,000 keeps a whole link within common limits.
+MAX_LINK_SCENARIO_CHARS = 2_000
+# A blob never holds more than a scenario file may; its base64 text is about 4/3 of the compressed size.
+MAX_BLOB_CHARS = 2 * MAX_SCENARIO_FILE_BYTES
+MAX_EVENTS = 12  # engine.scenario_edit: labelled events of an edited scenario
+MAX_POINTS = 10_000  # engine.study: points per scenario; 10,000 regimes x 500 paths is about 10 minutes on 2 cores
+MAX_LEVELS = 200  # engine.study: levels of one grid factor
+MAX_CROSSED_FACTORS = 10  # engine.study: grid, LHS and Sobol; points multiply with each factor
+MAX_ONE_AT_A_TIME_FACTORS = 40  # engine.study: a tornado adds a few points per factor, so it may list every lever
 
 MAX_PATHS: dict[RunMode, int] = {"batch": MAX_PATHS_BATCH, "interactive": MAX_PATHS_INTERACTIVE}
 MAX_REGIMES: dict[RunMode, int] = {"batch": MAX_REGIMES_BATCH, "interactive": MAX_REGIMES_INTERACTIVE}
