@@ -44,6 +44,7 @@ from policy import get_preset, lever_specs, preset_names, regime_value
 from policy.files import FileInputError, read_data
 from policy.query import RegimeView, ViewState, encode_view
 from policy.run_settings import MAX_PATHS_INTERACTIVE, MAX_REGIMES_INTERACTIVE, MAX_SEED
+from ui.exports import safe_export
 from ui.text import plain
 
 VIEWS: dict[str, str] = ap.VIEW_TITLES  # one list of the views, shared with their briefing packs
@@ -275,7 +276,8 @@ def _pack_button(stem: str, make: Callable[[str], ap.AnalysisItem]) -> None:
     def zipped() -> bytes:
         return ap.build(make(base_url))[1]
 
-    st.download_button("Download briefing pack (ZIP: PDF page, chart, CSV)", data=zipped,
+    st.download_button("Download briefing pack (ZIP: PDF page, chart, CSV)",
+                       data=safe_export(zipped, "zip", "briefing pack of this view"),
                        file_name=f"briefing_{stem}.zip", mime="application/zip", on_click="ignore",
                        icon=":material/download:", key=f"{P}dl.{stem[:40]}.pack",
                        help="A one-page PDF (reading, chart, source, link), the chart as PDF, SVG and PNG, the table "

@@ -25,6 +25,7 @@ from engine.dynamics import SERIES
 from policy.query import QUERY_VERSION, regimes_from_view, view_url
 from policy.run_settings import MAX_PATHS_INTERACTIVE, MAX_SEED, MAX_SHOCK_SCALE
 from ui import levers, scenario_editor, state, table
+from ui.exports import safe_export
 from ui.runner import LONG_RUN_PATHS, SESSION_SHARE, run_view, session_id
 from ui.text import FED_NOTE, FUNCTIONING_NOTE
 from ui.text import plain as _plain
@@ -438,7 +439,7 @@ def _briefing_pack(result, view) -> None:
     run_key = json.dumps(state.encode(view), sort_keys=True) + result.scenario.model_dump_json()
     cols[0].download_button(
         "Download briefing pack (ZIP: PDF, charts, CSV, regimes)",
-        data=lambda: _pack(run_key, base_url, result, view)[1],
+        data=safe_export(lambda: _pack(run_key, base_url, result, view)[1], "zip", "briefing pack"),
         file_name=f"briefing_{result.scenario.name}.zip",
         mime="application/zip",
         on_click="ignore",
@@ -447,7 +448,7 @@ def _briefing_pack(result, view) -> None:
     )
     cols[0].download_button(
         "Download briefing (PDF only)",
-        data=lambda: _pack(run_key, base_url, result, view)[0],
+        data=safe_export(lambda: _pack(run_key, base_url, result, view)[0], "pdf", "briefing PDF"),
         file_name=f"briefing_{result.scenario.name}.pdf",
         mime="application/pdf",
         on_click="ignore",
