@@ -74,7 +74,7 @@ def _apply_assumptions(sc: Scenario, cal: Calibration, assumptions: Mapping[str,
 
 
 def _checked_settings(mode: object, paths: object, days: object, seed: object, shock_scale: object, regimes: int,
-                      histories: object) -> RunSettings:
+                      histories: object, assumptions: object = None, fundamental_mode: object = None) -> RunSettings:
     """The run's settings validated by the one spec, and its memory estimate checked against the budget."""
     if mode not in MEMORY_BUDGET_MB:
         raise InputError(f"mode: {mode!r}; allowed: batch or interactive")
@@ -82,7 +82,8 @@ def _checked_settings(mode: object, paths: object, days: object, seed: object, s
         raise InputError(f"histories: {histories!r}; allowed: True or False")
     try:
         settings = run_settings(mode=mode, paths=paths, days=days, seed=seed, shock_scale=shock_scale,
-                                regimes=regimes, histories=histories)
+                                regimes=regimes, histories=histories, assumptions=assumptions or {},
+                                fundamental_mode=fundamental_mode)
     except ValueError as err:
         raise InputError(str(err)) from None
     too_big = memory_message(settings.regimes, settings.paths, settings.days, histories=settings.histories,
@@ -164,7 +165,7 @@ def simulate(
     if duplicates:
         raise InputError(f"regime: name '{duplicates[0]}' appears twice; each regime in a run needs its own name")
     settings = _checked_settings(mode, paths, sc.default_days if days is None else days, seed, shock_scale,
-                                 len(chosen), histories)
+                                 len(chosen), histories, assumptions, fundamental_mode)
     paths, days, seed, shock_scale = settings.paths, settings.days, settings.seed, settings.shock_scale
     cal = load_calibration(sc.era)
     if assumptions:

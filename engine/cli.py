@@ -16,14 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from engine.cli_args import OneLineParser, setting, whole_number
 from engine.errors import InputError
-from policy.run_settings import MAX_REGIMES_BATCH
+from policy.run_settings import FUNDAMENTAL_MODES, MAX_REGIMES_BATCH
 
 if TYPE_CHECKING:  # pandas and the model load only inside the commands that need them (fast --help)
     import pandas as pd
 
-# A copy of engine.scenario.FUNDAMENTAL_MODES[:2] (tests/test_sweep.py checks they agree): the CLI
-# offers the two alternative constructions, and `engine.scenario` is not imported before a flag is read.
-CLI_FUNDAMENTAL_MODES = ("observed_share", "proxy_beta")
+CLI_FUNDAMENTAL_MODES = FUNDAMENTAL_MODES[:2]  # the two ways to build a historical scenario's path
 
 
 def _parser() -> OneLineParser:

@@ -22,7 +22,7 @@ from pydantic.fields import FieldInfo
 from engine.calibration import Era
 from engine.errors import InputError
 from policy.files import FileInputError, read_data
-from policy.run_settings import MAX_DAYS, MAX_SCENARIO_FILE_BYTES
+from policy.run_settings import FUNDAMENTAL_MODES, MAX_DAYS, MAX_SCENARIO_FILE_BYTES
 
 if TYPE_CHECKING:  # numpy and pandas load inside the functions that build paths: loading and
     # validating a scenario (`python -m engine list`) needs neither, and pandas alone costs ~0.5 s.
@@ -61,7 +61,6 @@ class Flow(_Strict):
 
 
 FundamentalMode = Literal["observed_share", "proxy_beta", "points"]
-FUNDAMENTAL_MODES: tuple[str, ...] = ("observed_share", "proxy_beta", "points")
 
 
 class Fundamental(_Strict):

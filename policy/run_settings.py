@@ -33,6 +33,10 @@ MAX_SHOCK_SCALE = 5.0  # five times a scenario's shock: far beyond any observed 
 MAX_SEED = 2**32 - 1  # numpy's SeedSequence takes any size; 32 bits keeps links short
 MAX_REGIMES_INTERACTIVE = 4  # columns of the comparison table on one screen
 MAX_REGIMES_BATCH = 1_000  # regimes in one simulate call; sweeps run 50 at a time
+MAX_ASSUMPTIONS = 64  # re-centred assumptions in one run (a calibration has about 40 uncertain values)
+# How a historical scenario's fundamental 10y path is built (engine.scenario.Fundamental): the CLI
+# offers the first two, a forward-looking scenario has its own points.
+FUNDAMENTAL_MODES: tuple[str, ...] = ("observed_share", "proxy_beta", "points")
 # Memory a single run may take, estimated before it starts (engine.memory.estimate_run_mb).
 MEMORY_BUDGET_BATCH_MB = _env_mb("TMPE_BATCH_MEMORY_MB", 8_000)
 MEMORY_BUDGET_INTERACTIVE_MB = _env_mb("TMPE_INTERACTIVE_MEMORY_MB", 1_500)
@@ -67,6 +71,8 @@ ALLOWED: dict[str, str] = {
     "seed": f"a whole number from 0 to {MAX_SEED}",
     "shock_scale": f"a finite number from 0 to {MAX_SHOCK_SCALE:g}",
     "regimes": f"1 to {MAX_REGIMES_BATCH:,} regimes",
+    "assumptions": f"at most {MAX_ASSUMPTIONS} names, each with a finite number within its range",
+    "fundamental_mode": ", ".join(FUNDAMENTAL_MODES),
 }
 ALLOWED_INTERACTIVE: dict[str, str] = ALLOWED | {
     "paths": f"a whole number from 1 to {MAX_PATHS_INTERACTIVE:,} in the app and its exports ({MAX_PATHS_BATCH:,} in batch runs)",
@@ -92,6 +98,10 @@ class RunSettings(BaseModel):
     shock_scale: float = Field(default=1.0, ge=0.0, le=MAX_SHOCK_SCALE, description="Shock severity",
                                json_schema_extra={"unit": "x the scenario's shock"})
     regimes: int = Field(default=1, ge=1, le=MAX_REGIMES_BATCH, description="Regimes in the run")
+    assumptions: dict[str, float] = Field(default_factory=dict, max_length=MAX_ASSUMPTIONS,
+                                          description="Re-centred uncertain values (name -> value; ranges per scenario)")
+    fundamental_mode: Literal["observed_share", "proxy_beta", "points"] | None = Field(
+        default=None, description="How the fundamental 10y path is built (None: the scenario's own)")
     histories: bool = Field(default=True, description="Keep daily (regime, path, day) series (False: summaries only)")
 
     @field_validator("paths", "days", "seed", "regimes", "shock_scale", mode="before")
@@ -119,8 +129,10 @@ def describe_settings_error(err: ValidationError, mode: RunMode = "batch") -> st
     if not field:  # a model-level rule already names its field
         return str(first["msg"]).removeprefix("Value error, ")
     value = first.get("input")
-    shown = f"{value!r}" if not isinstance(value, str) or len(value) <= 40 else f"{value[:40]!r}..."
-    words = allowed(field, mode) if field in ALLOWED else str(first["msg"])
+    shown = f"{value[:40]!r}..." if isinstance(value, str) and len(value) > 40 else repr(value)
+    shown = shown if len(shown) <= 60 else shown[:60] + "..."
+    top = str(first["loc"][0])
+    words = allowed(top, mode) if top in ALLOWED else str(first["msg"])
     return f"{field}: {shown}; allowed: {words}"
 
 

@@ -188,10 +188,6 @@ def test_several_scenarios_keep_their_order():
     assert len(frame[frame["point"] >= 0]) == 2 * 2 * 3
 
 
-def test_cli_copy_of_the_fundamental_modes_agrees():
-    assert engine.scenario.FUNDAMENTAL_MODES[:2] == engine.cli.CLI_FUNDAMENTAL_MODES
-
-
 # ------------------------------------------------------------------ the CLI
 
 
