@@ -213,6 +213,16 @@ class _Doc(FPDF):
             draw(cells, height, (246, 246, 246) if i % 2 else None, False)
 
 
+def _link_and_caveats(doc: _Doc, link: str, caveats: list[str]) -> None:
+    """The view's link (blue, clickable) and one note per caveat of it."""
+    doc.set_font(FONT, "", 9)
+    doc.set_text_color(0, 70, 160)
+    doc.multi_cell(0, 4.6, pdf_text(link), link=link, new_x="LMARGIN", new_y="NEXT", align="L")
+    doc.set_text_color(0, 0, 0)
+    for note in caveats:
+        doc.para("Note: " + note, size=9)
+
+
 def _title_page(doc: _Doc, result: Result, view: ViewState, link: str, caveats: list[str], generated: str) -> None:
     doc.add_page()
     doc.set_font(FONT, "B", 24)
@@ -255,12 +265,7 @@ def _title_page(doc: _Doc, result: Result, view: ViewState, link: str, caveats: 
             doc.bullet(line)
         doc.ln(1.5)
     doc.heading("Reproduce this run", 12)
-    doc.set_font(FONT, "", 9)
-    doc.set_text_color(0, 70, 160)
-    doc.multi_cell(0, 4.6, pdf_text(link), link=link, new_x="LMARGIN", new_y="NEXT", align="L")
-    doc.set_text_color(0, 0, 0)
-    for line in caveats:
-        doc.para("Note: " + line, size=9)
+    _link_and_caveats(doc, link, caveats)
 
 
 def _summary_pages(doc: _Doc, result: Result) -> None:
@@ -382,12 +387,7 @@ def _reproduce_page(doc: _Doc, result: Result, link: str, caveats: list[str]) ->
     for line in lines:
         doc.para(line)
     doc.para("Link to this view in the explorer:", bold=True)
-    doc.set_font(FONT, "", 9)
-    doc.set_text_color(0, 70, 160)
-    doc.multi_cell(0, 4.6, pdf_text(link), link=link, new_x="LMARGIN", new_y="NEXT", align="L")
-    doc.set_text_color(0, 0, 0)
-    for note in caveats:
-        doc.para("Note: " + note, size=9)
+    _link_and_caveats(doc, link, caveats)
     doc.para(
         "The ZIP that accompanies this PDF holds every chart as PNG, SVG and PDF with its data as CSV, the "
         "summary, daily series and paired differences as CSV, each regime as JSON and the scenario as TOML.",
