@@ -32,7 +32,7 @@ sys.modules["load_test"] = lt  # dataclasses look their module up by name
 _spec.loader.exec_module(lt)
 
 SESSIONS = 10
-MOVE_SECONDS = 30  # moving, all sessions at once (opening 10 pages on 2 cores takes about a minute first)
+MOVE_SECONDS = 60  # a minute of moving, all sessions at once (opening 10 pages on 2 cores takes 25-60 s first)
 PATHS = 100
 # Peak server RSS measured with 10 sessions x 100 paths: 0.47-0.58 GB (interpreter, numba kernel,
 # pandas/altair, the sessions' state and their cached results, which at 100 paths are a few MB).
