@@ -34,7 +34,7 @@ from pathlib import Path
 
 from engine.cli_args import OneLineParser, setting, whole_number
 from engine.errors import InputError
-from policy.run_settings import MAX_PATHS_INTERACTIVE, MAX_REGIMES_INTERACTIVE
+from policy.run_settings import MAX_LOSS_USD_BN, MAX_PATHS_INTERACTIVE, MAX_REGIMES_INTERACTIVE
 
 
 class UsageError(Exception):
@@ -121,8 +121,8 @@ def _analysis_parser(commands: argparse._SubParsersAction) -> None:
     a.add_argument("--samples", type=whole_number(0, 200), default=8, help="robustness: Latin hypercube points")
     a.add_argument("--no-assumptions", action="store_true", help="tornado: levers only")
     a.add_argument("--episode-probability", type=_number_in(0.0, 1.0), help="expected_cost: episodes per year")
-    a.add_argument("--loss", type=_number_in(0.0, 100_000.0), help="expected_cost: $bn lost per episode")
-    a.add_argument("--breakdown-loss", type=_number_in(0.0, 100_000.0), default=0.0,
+    a.add_argument("--loss", type=_number_in(0.0, MAX_LOSS_USD_BN), help="expected_cost: $bn lost per episode")
+    a.add_argument("--breakdown-loss", type=_number_in(0.0, MAX_LOSS_USD_BN), default=0.0,
                    help="expected_cost: further $bn lost on a breakdown")
     a.add_argument("--base-url", type=_base_url, default=None, help="explorer address for the link")
     a.add_argument("--out", required=True, help="directory for the PDF and ZIP (created if missing)")

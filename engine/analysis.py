@@ -35,7 +35,7 @@ from engine.result import Result
 from engine.scenario import Scenario, scenario_names
 from engine.study import ONE_AT_A_TIME, Study, one_at_a_time_plan
 from policy import PolicyRegime, lever_specs, regime_value, with_changes
-from policy.run_settings import MAX_PATHS_BATCH
+from policy.run_settings import MAX_PATHS_BATCH, MAX_SEED
 
 __all__ = [
     "DEFAULT_CHANNELS",
@@ -94,7 +94,7 @@ class _Run(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     paths: int = Field(ge=1, le=MAX_PATHS_BATCH, description="Monte Carlo paths per run")
-    seed: int = Field(ge=0, lt=2**32, description="Random seed (common to every run of an analysis)")
+    seed: int = Field(ge=0, le=MAX_SEED, description="Random seed (common to every run of an analysis)")
 
 
 def _run_settings(paths: int, seed: int) -> _Run:

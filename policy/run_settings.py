@@ -58,6 +58,7 @@ MAX_EVENTS = 12  # engine.scenario_edit: labelled events of an edited scenario
 MAX_POINTS = 10_000  # engine.study: points per scenario; 10,000 regimes x 500 paths is about 10 minutes on 2 cores
 MAX_LEVELS = 200  # engine.study: levels of one grid factor
 MAX_CROSSED_FACTORS = 10  # engine.study: grid, LHS and Sobol; points multiply with each factor
+MAX_LOSS_USD_BN = 100_000.0  # expected cost: a loss per episode the user enters, up to ~4x US GDP
 MAX_ONE_AT_A_TIME_FACTORS = 40  # engine.study: a tornado adds a few points per factor, so it may list every lever
 
 MAX_PATHS: dict[RunMode, int] = {"batch": MAX_PATHS_BATCH, "interactive": MAX_PATHS_INTERACTIVE}

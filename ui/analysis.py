@@ -43,7 +43,7 @@ from engine.sweep import STAT_COLUMNS, run_base, run_study
 from policy import get_preset, lever_specs, preset_names, regime_value
 from policy.files import FileInputError, read_data
 from policy.query import RegimeView, ViewState, encode_view
-from policy.run_settings import MAX_PATHS_INTERACTIVE, MAX_REGIMES_INTERACTIVE, MAX_SEED
+from policy.run_settings import MAX_LOSS_USD_BN, MAX_PATHS_INTERACTIVE, MAX_REGIMES_INTERACTIVE, MAX_SEED
 from ui.exports import safe_export
 from ui.text import plain
 
@@ -913,9 +913,9 @@ def view_expected_cost() -> None:
                                  key=P + "w.cost.f", placeholder="e.g. 0.05",
                                  help="The chance that a shock like the scenario's starts in a given year; "
                                  "no default: the evidence base has no count of episodes to derive one from")
-        loss = cols[1].number_input("Loss per dysfunctional episode ($bn, optional)", 0.0, 100_000.0, value=None,
+        loss = cols[1].number_input("Loss per dysfunctional episode ($bn, optional)", 0.0, MAX_LOSS_USD_BN, value=None,
                                     step=10.0, key=P + "w.cost.loss")
-        extra = cols[2].number_input("Further loss on a breakdown ($bn)", 0.0, 100_000.0, value=0.0, step=10.0,
+        extra = cols[2].number_input("Further loss on a breakdown ($bn)", 0.0, MAX_LOSS_USD_BN, value=0.0, step=10.0,
                                      key=P + "w.cost.extra")
         pressed = st.form_submit_button("Run", type="primary")
     publish_link("expected_cost", scenario, None, list(regimes))
