@@ -59,7 +59,8 @@ from briefing.pack_text import (
 from engine import METRICS
 from engine.calibration import load_calibration
 from engine.metrics import EXCEEDANCES
-from policy.query import MAX_PATHS, QUERY_VERSION, ViewState, view_url
+from policy.query import QUERY_VERSION, ViewState, view_url
+from policy.run_settings import MAX_PATHS_INTERACTIVE as MAX_PATHS  # re-exported: the pack's path limit is the app's
 
 if TYPE_CHECKING:
     from engine import Result

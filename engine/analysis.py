@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from engine.api import assumption_ranges, resolve_regime, resolve_scenario, simulate
 from engine.errors import InputError
@@ -35,7 +35,7 @@ from engine.result import Result
 from engine.scenario import Scenario, scenario_names
 from engine.study import ONE_AT_A_TIME, Study, one_at_a_time_plan
 from policy import PolicyRegime, lever_specs, regime_value, with_changes
-from policy.run_settings import MAX_PATHS_BATCH, MAX_SEED
+from policy.run_settings import BatchPaths, Seed
 
 __all__ = [
     "DEFAULT_CHANNELS",
@@ -93,8 +93,8 @@ class _Run(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    paths: int = Field(ge=1, le=MAX_PATHS_BATCH, description="Monte Carlo paths per run")
-    seed: int = Field(ge=0, le=MAX_SEED, description="Random seed (common to every run of an analysis)")
+    paths: BatchPaths
+    seed: Seed
 
 
 def _run_settings(paths: int, seed: int) -> _Run:

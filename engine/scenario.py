@@ -22,7 +22,7 @@ from pydantic.fields import FieldInfo
 from engine.calibration import Era
 from engine.errors import InputError
 from policy.files import FileInputError, read_data
-from policy.run_settings import FUNDAMENTAL_MODES, MAX_DAYS, MAX_SCENARIO_FILE_BYTES
+from policy.run_settings import FUNDAMENTAL_MODES, MAX_DAYS, MAX_SCENARIO_FILE_BYTES, Days
 
 if TYPE_CHECKING:  # numpy and pandas load inside the functions that build paths: loading and
     # validating a scenario (`python -m engine list`) needs neither, and pandas alone costs ~0.5 s.
@@ -129,7 +129,7 @@ class Scenario(_Strict):
     placebo: bool = Field(default=False, description="A calm episode the model must not turn into a fire sale")
     era: Era
     day0: dt.date
-    default_days: int = Field(ge=1, le=MAX_DAYS, json_schema_extra={"unit": "trading days"})
+    default_days: Days
     regime: str = Field(description="Preset used when no regime is given")
     history: str | None = None
     shock_size_sd: float = Field(

@@ -38,11 +38,11 @@ from policy.run_settings import (
     MAX_CROSSED_FACTORS,
     MAX_LEVELS,
     MAX_ONE_AT_A_TIME_FACTORS,
-    MAX_PATHS_BATCH,
     MAX_POINTS,
-    MAX_SEED,
-    MAX_SHOCK_SCALE,
     MAX_STUDY_FILE_BYTES,
+    BatchPaths,
+    Seed,
+    ShockScale,
 )
 
 Design = Literal["grid", "lhs", "sobol", "one_at_a_time"]
@@ -73,9 +73,9 @@ class Study(_Strict):
     name: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
     description: str = Field(default="", max_length=2000)
     scenarios: tuple[str, ...] = Field(min_length=1, max_length=12)
-    paths: int = Field(default=500, ge=1, le=MAX_PATHS_BATCH)
-    seed: int = Field(default=0, ge=0, le=MAX_SEED)
-    shock_scale: float = Field(default=1.0, ge=0.0, le=MAX_SHOCK_SCALE)
+    paths: BatchPaths = 500
+    seed: Seed = 0
+    shock_scale: ShockScale = 1.0
     base: str = Field(default="status_quo", max_length=40)
     design: Design = "grid"
     samples: int | None = Field(default=None, ge=2, le=MAX_POINTS)

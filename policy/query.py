@@ -59,9 +59,15 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from policy.presets import PRESETS, get_preset, preset_names
 from policy.regime import PolicyRegime
 from policy.run_settings import MAX_LINK_NUMBER_CHARS as _MAX_LINK_NUMBER_CHARS
-from policy.run_settings import MAX_LINK_SCENARIO_CHARS, MAX_SEED, MAX_SHOCK_SCALE, RunSettings, allowed
+from policy.run_settings import (
+    MAX_LINK_SCENARIO_CHARS,
+    InteractivePaths,
+    RunSettings,
+    Seed,
+    ShockScale,
+    allowed,
+)
 from policy.run_settings import MAX_PARAMS as _MAX_PARAMS
-from policy.run_settings import MAX_PATHS_INTERACTIVE as MAX_PATHS
 from policy.run_settings import MAX_REGIMES_INTERACTIVE as MAX_REGIMES
 from policy.run_settings import MAX_VALUE_CHARS as _MAX_VALUE_CHARS
 from policy.spec import LeverSpec, allowed_range, lever_specs, regime_value, with_changes
@@ -127,9 +133,9 @@ class ViewState(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False)
 
     scenario: str
-    shock_scale: float = Field(default=1.0, ge=0.0, le=MAX_SHOCK_SCALE)
-    paths: int = Field(default=500, ge=1, le=MAX_PATHS)  # the interactive limit of the run spec
-    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    shock_scale: ShockScale = 1.0
+    paths: InteractivePaths = 500
+    seed: Seed = 0
     regimes: list[RegimeView] = Field(min_length=1, max_length=MAX_REGIMES)
     assumptions: dict[str, float] = Field(default_factory=dict)
     # The scenario as the user edited it, as plain link data (policy does not know the engine's model):

@@ -12,7 +12,7 @@ with the environment variables named below.
 """
 
 import os
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -86,18 +86,27 @@ def allowed(field: str, mode: RunMode = "batch") -> str:
     return (ALLOWED_INTERACTIVE if mode == "interactive" else ALLOWED)[field]
 
 
+# The bounded settings as types: RunSettings, the app's ViewState, studies and analyses all use these,
+# so a bound is written once (here) and every model refuses the same values.
+BatchPaths = Annotated[int, Field(ge=1, le=MAX_PATHS_BATCH, description="Monte Carlo paths", json_schema_extra={"unit": "paths"})]
+InteractivePaths = Annotated[int, Field(ge=1, le=MAX_PATHS_INTERACTIVE, description="Monte Carlo paths (the app's limit)",
+                                        json_schema_extra={"unit": "paths"})]
+Days = Annotated[int, Field(ge=1, le=MAX_DAYS, description="Horizon", json_schema_extra={"unit": "trading days"})]
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED, description="Random seed (common random numbers)")]
+ShockScale = Annotated[float, Field(ge=0.0, le=MAX_SHOCK_SCALE, allow_inf_nan=False, description="Shock severity",
+                                    json_schema_extra={"unit": "x the scenario's shock"})]
+
+
 class RunSettings(BaseModel):
     """The settings of one run, validated: what `simulate` and every surface in front of it accept."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     mode: RunMode = Field(default="batch", description="batch (CLI, API, sweeps) or interactive (the app)")
-    paths: int = Field(default=1000, ge=1, le=MAX_PATHS_BATCH, description="Monte Carlo paths",
-                       json_schema_extra={"unit": "paths"})
-    days: int = Field(default=60, ge=1, le=MAX_DAYS, description="Horizon", json_schema_extra={"unit": "trading days"})
-    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="Random seed (common random numbers)")
-    shock_scale: float = Field(default=1.0, ge=0.0, le=MAX_SHOCK_SCALE, description="Shock severity",
-                               json_schema_extra={"unit": "x the scenario's shock"})
+    paths: BatchPaths = 1000
+    days: Days = 60
+    seed: Seed = 0
+    shock_scale: ShockScale = 1.0
     regimes: int = Field(default=1, ge=1, le=MAX_REGIMES_BATCH, description="Regimes in the run")
     assumptions: dict[str, float] = Field(default_factory=dict, max_length=MAX_ASSUMPTIONS,
                                           description="Re-centred uncertain values (name -> value; ranges per scenario)")
