@@ -217,6 +217,25 @@ def _lever_settings(spec: Any) -> list[Any]:
     return [int(v) for v in value] if spec.type == "int" else [float(v) for v in value]
 
 
+TORNADO_COLUMNS = ["metric", "kind", "name", "label", "base_setting", "low_setting", "high_setting",
+                   "low_effect", "high_effect", "swing", "rank", "note"]
+
+
+def rank_by_swing(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by swing, largest first (ties keep their order), ranked 1, 2, ... (one ranking rule)."""
+    out = frame.sort_values("swing", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out
+
+
+def _tornado_table(rows: list[dict[str, Any]], metric: str) -> pd.DataFrame:
+    out = pd.DataFrame(rows)
+    out["swing"] = (out["high_effect"] - out["low_effect"]).abs()
+    out = rank_by_swing(out)
+    out.insert(0, "metric", metric)
+    return out[TORNADO_COLUMNS]
+
+
 def tornado(
     scenario: ScenarioLike,
     base_regime: RegimeLike,
@@ -317,14 +336,7 @@ def tornado(
                 "note": f"status {item.status}" + ("; sampled: the end re-centres the mode of its draw" if item.sampled else ""),
             }
         )
-    out = pd.DataFrame(rows)
-    out["swing"] = (out["high_effect"] - out["low_effect"]).abs()
-    out = out.sort_values("swing", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
-    out["rank"] = np.arange(1, len(out) + 1)
-    out.insert(0, "metric", metric)
-    columns = ["metric", "kind", "name", "label", "base_setting", "low_setting", "high_setting",
-               "low_effect", "high_effect", "swing", "rank", "note"]
-    return out[columns]
+    return _tornado_table(rows, metric)
 
 
 def tornado_from_sweep(frame: pd.DataFrame, study: Study, metric: str, *, scenario: str | None = None) -> pd.DataFrame:
@@ -377,14 +389,7 @@ def tornado_from_sweep(frame: pd.DataFrame, study: Study, metric: str, *, scenar
             low, high = effects[0], effects[-1]
         row |= {"low_setting": low[0], "high_setting": high[0], "low_effect": low[1], "high_effect": high[1]}
         rows.append(row)
-    out = pd.DataFrame(rows)
-    out["swing"] = (out["high_effect"] - out["low_effect"]).abs()
-    out = out.sort_values("swing", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
-    out["rank"] = np.arange(1, len(out) + 1)
-    out.insert(0, "metric", metric)
-    columns = ["metric", "kind", "name", "label", "base_setting", "low_setting", "high_setting",
-               "low_effect", "high_effect", "swing", "rank", "note"]
-    return out[columns]
+    return _tornado_table(rows, metric)
 
 
 # ---------------------------------------------------------------- 3. attribution (Shapley)

@@ -759,10 +759,7 @@ def tornado_run(inputs: dict[str, Any], progress: Callable[[int, int], None]) ->
         parts.append(an.tornado(inputs["scenario"], inputs["base"], inputs["metric"], levers=[], assumptions=chunk,
                                 **common))
         progress(i, total)
-    out = pd.concat(parts, ignore_index=True)
-    out = out.sort_values("swing", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
-    out["rank"] = range(1, len(out) + 1)
-    return out
+    return an.rank_by_swing(pd.concat(parts, ignore_index=True))
 
 
 def view_attribution() -> None:
