@@ -1,6 +1,7 @@
 """The system model of the US Treasury market under stress: pure numpy/pandas, no UI.
 
-Public verbs: `simulate`, `backtest`, `load_scenario`, `scenario_names`, `assumption_ranges`.
+Public verbs: `simulate` (= `execute(build_run(...))`, the validated `Run` in between), `backtest`,
+`load_scenario`, `scenario_names`, `assumption_ranges`.
 
 Names load on first use (PEP 562 `__getattr__`), so `python -m engine --help` and commands that
 need no model start without importing numpy, pandas and the compiled kernel.
@@ -12,17 +13,22 @@ from typing import TYPE_CHECKING, Any
 from engine.version import MODEL_VERSION
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazily
-    from engine.api import assumption_bounds, assumption_ranges, resolve_regime, resolve_scenario, simulate
+    from engine.api import assumption_bounds, execute, simulate
     from engine.errors import InputError
     from engine.metrics import METRICS
+    from engine.regimes import resolve_regime
     from engine.result import Result
+    from engine.run import Run, assumption_ranges, build_run, resolve_scenario
     from engine.scenario import Scenario, load_scenario, scenario_names
 
 _LAZY: dict[str, str] = {
     "assumption_bounds": "engine.api",
-    "assumption_ranges": "engine.api",
-    "resolve_regime": "engine.api",
-    "resolve_scenario": "engine.api",
+    "assumption_ranges": "engine.run",
+    "build_run": "engine.run",
+    "execute": "engine.api",
+    "resolve_regime": "engine.regimes",
+    "resolve_scenario": "engine.run",
+    "Run": "engine.run",
     "simulate": "engine.api",
     "InputError": "engine.errors",
     "METRICS": "engine.metrics",
@@ -37,9 +43,12 @@ __all__ = [
     "MODEL_VERSION",
     "InputError",
     "Result",
+    "Run",
     "Scenario",
     "assumption_bounds",
     "assumption_ranges",
+    "build_run",
+    "execute",
     "load_scenario",
     "resolve_regime",
     "resolve_scenario",

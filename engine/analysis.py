@@ -28,10 +28,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from engine.api import assumption_ranges, resolve_regime, resolve_scenario, simulate
+from engine.api import simulate
 from engine.errors import InputError
 from engine.metrics import EXCEEDANCES, METRICS, PROBABILITY_METRICS
+from engine.regimes import resolve_regime
 from engine.result import Result
+from engine.run import assumption_ranges, resolve_scenario
 from engine.scenario import Scenario, scenario_names
 from engine.study import ONE_AT_A_TIME, Study, one_at_a_time_plan
 from policy import PolicyRegime, lever_specs, regime_value, with_changes

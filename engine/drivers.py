@@ -29,14 +29,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.api import _apply_assumptions, assumption_ranges, resolve_regime, resolve_scenario, simulate
-from engine.calibration import load_calibration
+from engine.api import simulate
 from engine.calm import calm_equilibrium
 from engine.draws import draw
 from engine.dynamics import run_stress
 from engine.errors import InputError
 from engine.functioning import breakdown_days, dysfunction_days
 from engine.metrics import METRICS, compute_metrics
+from engine.regimes import resolve_regime
+from engine.run import assumption_ranges, resolve_scenario, with_assumptions
 from engine.scenario import Scenario, ShockPaths, shock_paths
 from engine.transmission import regime_parameters
 from policy import PolicyRegime
@@ -91,7 +92,7 @@ class _Runner:
         self._shocks: dict[str, ShockPaths] = {}
 
     def metrics(self, assumptions: Mapping[str, float]) -> dict[str, np.ndarray]:
-        sc, cal = _apply_assumptions(self.sc, load_calibration(self.sc.era), assumptions)
+        sc, cal = with_assumptions(self.sc, assumptions)
         key = sc.model_dump_json()  # the fundamental share re-centres the scenario itself
         if key not in self._shocks:
             self._shocks[key] = shock_paths(sc, self.days)

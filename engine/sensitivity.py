@@ -9,9 +9,10 @@ from functools import partial
 
 import pandas as pd
 
-from engine.api import assumption_ranges, simulate
+from engine.api import simulate
 from engine.backtest import EPISODES, backtest
 from engine.calibration import ERAS, load_calibration
+from engine.run import assumption_ranges
 
 
 def tuned_parameters() -> dict[str, str]:

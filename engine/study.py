@@ -27,10 +27,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from engine.api import assumption_ranges, resolve_scenario
 from engine.drivers import HEADLINE_METRICS
 from engine.errors import InputError
 from engine.metrics import EXCEEDANCES, METRICS
+from engine.run import assumption_ranges, resolve_scenario
 from engine.scenario import describe_scenario_error, scenario_names
 from policy import LeverSpec, get_preset, lever_specs, preset_names, regime_value
 from policy.files import FileInputError, read_file

@@ -21,10 +21,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from engine.api import resolve_scenario, simulate
+from engine.api import simulate
 from engine.errors import InputError
 from engine.metrics import EXCEEDANCES, PROBABILITY_METRICS
 from engine.result import share_difference
+from engine.run import build_run, resolve_scenario
 from engine.scenario import Scenario
 from engine.study import ONE_AT_A_TIME, Study, assumption_values, base_value, lever_changes, study_points
 from policy import PolicyRegime, get_preset, with_changes
@@ -194,6 +195,9 @@ def run_study(
     base = get_preset(study.base)
     common = {"paths": study.paths, "seed": study.seed, "shock_scale": study.shock_scale,
               "metrics": tuple(study.metrics)}
+    for g in groups:  # every batch validated as a Run before the first one runs (memory, assumptions)
+        build_run(g.scenario, list(g.regimes[:size]), paths=study.paths, seed=study.seed,
+                  shock_scale=study.shock_scale, assumptions=dict(g.assumptions), histories=False)
     total = sum(len(_batches(g, size)) for g in groups)
     bases: list[dict[str, Any]] = []
     results: dict[tuple[int, int], dict[str, np.ndarray]] = {}
