@@ -216,7 +216,7 @@ def analysis_options(args: argparse.Namespace) -> dict:
         except (InputError, OSError) as err:
             raise UsageError("--study: " + " ".join(str(err).split())) from None
         out["study"] = study
-        from engine.api import resolve_scenario
+        from engine.run import resolve_scenario
 
         names = [resolve_scenario(s).name for s in study.scenarios]  # a file's scenario by its own name
         out["scenario"] = _one_of("--scenario", args.scenario, names, names[0])

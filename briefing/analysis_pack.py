@@ -580,7 +580,7 @@ def _same_value(value: Any, text: str) -> bool:
 
 def preset_rows(study: Study, scenario: str, presets: Sequence[str]) -> pd.DataFrame:
     """The presets' p50 per metric on the study's settings, in the sweep's long format."""
-    from engine.api import resolve_scenario
+    from engine.run import resolve_scenario
     from engine.sweep import STAT_COLUMNS, run_base
     from policy import get_preset
 

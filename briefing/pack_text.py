@@ -26,7 +26,7 @@ from briefing.headline import Row, story
 from briefing.numbers import delta_unit, fmt_band, fmt_lever, fmt_range, rounds_to_zero
 from briefing.numbers import fmt_value as fmt
 from engine import METRICS, InputError, scenario_names
-from engine.api import FUNDAMENTAL_SHARE
+from engine.run import FUNDAMENTAL_SHARE
 from engine.scenario import SCENARIO_DIR, Scenario, load_scenario
 from engine.scenario_edit import (
     EDITED_SUFFIX,

@@ -36,8 +36,8 @@ from briefing import analysis_pack as ap
 from briefing.numbers import delta_unit, fmt_lever, fmt_number, fmt_probability, fmt_value
 from engine import METRICS, MODEL_VERSION, InputError, load_scenario, scenario_names
 from engine import analysis as an
-from engine.api import resolve_scenario
 from engine.bytecache import ByteLRU
+from engine.run import resolve_scenario
 from engine.study import MAX_STUDY_FILE_BYTES, Study, factor_kind, load_study, parse_study
 from engine.sweep import STAT_COLUMNS, run_base, run_study
 from policy import get_preset, lever_specs, preset_names, regime_value
