@@ -91,9 +91,11 @@ def _shock_dialog() -> None:
 def _sidebar() -> None:
     names = state.scenario_options()
     with st.sidebar:
+        chosen = st.session_state.get(state.K_SCENARIO)
         st.selectbox(
             "Stress scenario",
             names,
+            index=names.index(chosen) if chosen in names else 0,  # see ui.levers.lever: the default is the value
             key=state.K_SCENARIO,
             format_func=lambda n: load_scenario(n).title,
             on_change=state.on_scenario_change,
@@ -128,6 +130,7 @@ def _sidebar() -> None:
             "Shock severity",
             min_value=0.0,
             max_value=MAX_SHOCK_SCALE,
+            value=float(st.session_state.get(state.K_SEVERITY, 1.0)),
             step=0.1,
             key=state.K_SEVERITY,
             format="%.1fx",
@@ -139,6 +142,7 @@ def _sidebar() -> None:
             "Paths",
             min_value=1,
             max_value=MAX_PATHS_INTERACTIVE,
+            value=int(st.session_state.get(state.K_PATHS, 1)),
             step=100,
             key=state.K_PATHS,
             help="Monte Carlo paths. Uncertain parameters are drawn per path; bands are 5th-95th percentiles "
@@ -148,6 +152,7 @@ def _sidebar() -> None:
             "Seed",
             min_value=0,
             max_value=MAX_SEED,
+            value=int(st.session_state.get(state.K_SEED, 0)),
             step=1,
             key=state.K_SEED,
             help="Same inputs and seed give identical results; every regime sees the same draws.",

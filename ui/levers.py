@@ -58,8 +58,14 @@ def _changed_in(rv, base, group: str, specs) -> int:
 
 
 def _sync_number(key: str) -> None:
-    """The number entry changed: move the slider to it (the slider's value is what the view reads)."""
-    st.session_state[key] = st.session_state[key + "#n"]
+    """The number entry changed: move the slider to it (the slider's value is what the view reads).
+
+    Clicks faster than the reruns can fire this for an entry the last run did not draw (another
+    regime or group was shown), whose state Streamlit has dropped: then there is nothing to sync.
+    """
+    value = st.session_state.get(key + "#n")
+    if value is not None:
+        st.session_state[key] = value
 
 
 def _label(spec, changed: bool) -> str:
@@ -84,18 +90,22 @@ def lever(uid: int, spec, base, rv) -> bool:
         return changed
     number_key = key + "#n"
     st.session_state[number_key] = current  # the entry always shows what the slider holds
+    # Every keyed widget here also gets its value as its default: after clicks faster than the reruns,
+    # the browser may mount a widget from an interrupted run without the session value and then
+    # report its default as the user's input (an entry at 0.00, a preset reset to the first one).
     cols = st.columns([2.4, 1], vertical_alignment="bottom", gap="small")
     if spec.type == "int":
         low, high, step = int(spec.min), int(spec.max), int(spec.step or 1)
         cols[0].slider(label, low, high, value=int(current), step=step, key=key, help=help_text)
-        cols[1].number_input(f"{spec.label}, exact", low, high, step=step, key=number_key,
+        cols[1].number_input(f"{spec.label}, exact", low, high, value=int(current), step=step, key=number_key,
                              label_visibility="collapsed", on_change=_sync_number, args=(key,))
         return changed
     step = float(spec.step or 0.1)
     decimals = 0 if step >= 1 else (1 if step * 10 == int(step * 10) else 2)
     cols[0].slider(label, float(spec.min), float(spec.max), value=float(current), step=step, key=key,
                    help=help_text, format=f"%.{decimals}f")
-    cols[1].number_input(f"{spec.label}, exact", float(spec.min), float(spec.max), step=step, key=number_key,
+    cols[1].number_input(f"{spec.label}, exact", float(spec.min), float(spec.max), value=float(current), step=step,
+                         key=number_key,
                          format=f"%.{decimals}f",
                          label_visibility="collapsed", on_change=_sync_number, args=(key,))
     return changed
@@ -182,11 +192,12 @@ def panel() -> None:
     base = get_preset(preset)
 
     top = st.columns([1, 1], vertical_alignment="bottom", gap="small")
+    presets = state.preset_options()
     top[0].selectbox(
-        "Start from preset", state.preset_options(), key=state.k_preset(uid),
+        "Start from preset", presets, index=presets.index(preset) if preset in presets else 0, key=state.k_preset(uid),
         on_change=state.on_preset_change, args=(uid,), help="Choosing a preset resets this regime's levers to it.",
     )
-    top[1].text_input("Name", key=state.k_name(uid), max_chars=40)
+    top[1].text_input("Name", value=str(st.session_state.get(state.k_name(uid), rv.name)), key=state.k_name(uid), max_chars=40)
     error = st.session_state.get(state.REGIME_ERRORS, {}).get(uid)
     if error:
         st.error(plain(error))

@@ -271,10 +271,12 @@ def on_scenario_change() -> None:
 
 def on_preset_change(uid: int) -> None:
     """Start the regime afresh from the chosen preset (its name follows the preset unless renamed)."""
+    preset = st.session_state.get(k_preset(uid))
+    if preset is None or uid not in uids():  # a late event from a regime no longer drawn or removed
+        return
     v = read_widgets()
     i = uids().index(uid)
     old = view().regimes[i]
-    preset = st.session_state[k_preset(uid)]
     others = {r.name for j, r in enumerate(v.regimes) if j != i}
     name = v.regimes[i].name
     if name == old.preset or name.startswith(old.preset + "_"):
@@ -287,6 +289,8 @@ def on_preset_change(uid: int) -> None:
 
 def on_reset(uid: int) -> None:
     """Every lever of the regime back to its preset."""
+    if uid not in uids():  # a second click, queued before the first removed the regime
+        return
     v = read_widgets()
     i = uids().index(uid)
     regimes = list(v.regimes)
@@ -310,7 +314,7 @@ def on_add() -> None:
 
 def on_remove(uid: int) -> None:
     v = read_widgets()
-    if len(v.regimes) <= 1:
+    if len(v.regimes) <= 1 or uid not in uids():  # the last regime stays; a double click removes one
         return
     i = uids().index(uid)
     regimes = [r for j, r in enumerate(v.regimes) if j != i]
