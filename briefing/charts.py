@@ -434,7 +434,7 @@ def observed_path(result: Result, series: str = OBSERVED_PATH_SERIES) -> pd.Data
     return frame[np.isfinite(frame["observed_bp"])].reset_index(drop=True)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=32)  # 32 x at most MAX_DAYS + 1 floats (under 2 MB with the keys' calendars)
 def _observed_10y(scenario: Scenario, dates: tuple[pd.Timestamp, ...]) -> tuple[float, ...]:
     """Cached: the history file is read once per scenario and calendar, not once per layer."""
     run = SimpleNamespace(scenario=scenario, dates=pd.DatetimeIndex(dates))  # what observed_change_bp reads

@@ -202,7 +202,7 @@ def _observed_peak(result: Result) -> float | None:
         return _observed_peak_of.__wrapped__(result.scenario, tuple(result.dates))
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=32)  # 32 floats, keyed by scenario and calendar: bounded in bytes by its entry count
 def _observed_peak_of(scenario, dates: tuple) -> float | None:
     """Cached per scenario and window: the history file is read once, not on every lever move."""
     from engine.scenario import history_frame

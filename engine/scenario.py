@@ -461,7 +461,7 @@ def shock_paths(scenario: Scenario, days: int) -> ShockPaths:
     return _shock_paths_cached(scenario, days)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=32)  # 32 x a few (MAX_DAYS + 1) arrays, read-only: under 2 MB in all
 def _shock_paths_cached(scenario: Scenario, days: int) -> ShockPaths:
     paths = _shock_paths(scenario, days)
     arrays = [paths.observed_move_bp, paths.proxy_move_bp, paths.fundamental_points_bp, paths.funding_stress_bp,

@@ -78,3 +78,30 @@ def test_channels_see_only_the_state_and_the_transmission(path):
     allowed = {"numpy", "engine.state", "engine.transmission"}
     bad = {m for m in _imported_modules(path) if m not in allowed and not m.startswith("engine.channels")}
     assert not bad, f"{path.name} imports {sorted(bad)}"
+
+
+def _decorators(path: Path) -> list[tuple[str, ast.expr]]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found += [(node.name, d) for d in node.decorator_list]
+    return found
+
+
+def test_every_cache_is_bounded_in_bytes():
+    """The app's caches are engine.bytecache.ByteLRU (bounded in bytes, a share per session); no
+    st.cache_data / st.cache_resource (bounded by entries, if at all); an lru_cache has a maxsize
+    (its comment states the bytes that bounds) and a bare functools.cache only takes fixed inputs."""
+    sources = [ROOT / "streamlit_app.py", *sorted(p for d in ("ui", "briefing", "engine", "policy") for p in (ROOT / d).rglob("*.py"))]
+    unbounded_allowed = {  # @cache on inputs from a fixed, shipped set (eras, bundled files, the spec)
+        "load_calibration", "_trading_day", "_bundled", "_font_cmap", "_history_targets", "_all_specs",
+    }
+    for path in sources:
+        for name, deco in _decorators(path):
+            assert not (isinstance(deco, ast.Attribute) and deco.attr.startswith("cache_")), f"{path}:{name}"
+            assert not (isinstance(deco, ast.Call) and getattr(deco.func, "attr", "").startswith("cache_")), f"{path}:{name}"
+            if isinstance(deco, ast.Call) and getattr(deco.func, "id", "") == "lru_cache":
+                size = {k.arg: k.value for k in deco.keywords}.get("maxsize")
+                assert isinstance(size, ast.Constant) and isinstance(size.value, int), f"{path}:{name}"
+            elif getattr(deco, "id", "") == "cache":
+                assert name in unbounded_allowed, f"{path}:{name}: functools.cache on open inputs"

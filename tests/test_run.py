@@ -71,7 +71,7 @@ def test_every_part_of_a_run_is_refused_with_one_line_naming_it(kwargs, message)
 
 def test_the_run_model_rejects_a_mismatch_built_by_hand():
     run = build_run("march_2020", ["status_quo"], paths=10, days=5)
-    with pytest.raises(ValidationError, match="settings.regimes: 1; the run has 2 regimes"):
+    with pytest.raises(ValidationError, match=r"settings\.regimes: 1; the run has 2 regimes"):
         type(run)(scenario=run.scenario, regimes=(get_preset("status_quo"), get_preset("clearing_rule")),
                   settings=run.settings)
 

@@ -14,6 +14,7 @@ import streamlit as st
 
 from briefing.numbers import fmt_lever, fmt_number, fmt_value
 from engine import METRICS, MODEL_VERSION, assumption_ranges, load_scenario
+from engine.bytecache import ByteLRU
 from engine.calibration import ERAS, CalibratedValue, label_from_name, load_calibration
 from engine.drivers import STATUS_TEXT
 from policy import lever_specs
@@ -136,9 +137,18 @@ def _layer_text(layer: str) -> str:
     return layer.replace("era_", "era ") if layer.startswith("era_") else layer
 
 
-@st.cache_data(show_spinner=False)
+# The page's tables and its backtest and sensitivity runs, shared by every session: their inputs are
+# fixed (eras, the three fundamental modes, the page's path counts), so the cache holds a handful of
+# small frames, bounded in bytes like every other cache (engine.bytecache).
+TABLES = ByteLRU(50 * 1_000_000)
+
+
 def calibration_table(era: str) -> pd.DataFrame:
     """Every calibrated value of an era: label, value and range, unit, how sure, provenance, code name."""
+    return TABLES.get_or_compute(("calibration", era), lambda: _calibration_table(era))
+
+
+def _calibration_table(era: str) -> pd.DataFrame:
     cal = load_calibration(era)
     rows = [
         {
@@ -202,20 +212,22 @@ def metric_table() -> pd.DataFrame:
 CODE_ONLY = {CODE_COLUMN: st.column_config.TextColumn(width="small", help=CODE_HELP)}
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
 def _backtest(paths: int, version: str, fundamental_mode: str | None = None):
     from engine.backtest import backtest
 
-    if fundamental_mode in (None, "scenario"):
-        return backtest(paths=paths, seed=0)
-    return backtest(paths=paths, seed=0, fundamental_mode=fundamental_mode)
+    def run():
+        if fundamental_mode in (None, "scenario"):
+            return backtest(paths=paths, seed=0)
+        return backtest(paths=paths, seed=0, fundamental_mode=fundamental_mode)
+
+    return TABLES.get_or_compute(("backtest", paths, version, fundamental_mode), run)
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
 def _sensitivity(paths: int, version: str) -> pd.DataFrame:
     from engine.sensitivity import sensitivity
 
-    return sensitivity_display(sensitivity(paths=paths, seed=0))
+    return TABLES.get_or_compute(("sensitivity", paths, version),
+                                 lambda: sensitivity_display(sensitivity(paths=paths, seed=0)))
 
 
 def _assumption(episode: str, name: str) -> CalibratedValue | None:
