@@ -82,9 +82,11 @@ class AnalysisItem:
 # ---------------------------------------------------------------- link, study file, command
 
 
-def link_params(view: str, scenario: str | None, metric: str | None, regimes: Sequence[str]) -> dict[str, str]:
-    """The an.* parameters of a view (only those it uses). A scenario that is not shipped (a study's
-    scenario file) is left out: a link can only name a shipped one."""
+def link_params(view: str, scenario: str | None, metric: str | None, regimes: Sequence[str], *,
+                paths: int | None = None, seed: int | None = None) -> dict[str, str]:
+    """The an.* parameters of a view (only those it uses), with the run's paths and seed when given.
+    A scenario that is not shipped (a study's scenario file) is left out: a link can only name a
+    shipped one."""
     from engine import scenario_names
 
     params = {"an.view": view}
@@ -94,6 +96,10 @@ def link_params(view: str, scenario: str | None, metric: str | None, regimes: Se
         params["an.metric"] = metric
     if regimes:
         params["an.regimes"] = ",".join(regimes)
+    if paths is not None:
+        params["an.paths"] = str(int(paths))
+    if seed is not None:
+        params["an.seed"] = str(int(seed))
     return params
 
 
@@ -192,7 +198,7 @@ def map_item(study: Study, frame: pd.DataFrame, *, scenario: str, metric: str, x
     reading = (f"Across the {cells['x'].nunique()} x {cells['y'].nunique()} grid the median {metric_name(metric)} "
                f"is best at {at(best)} ({best['value_text']}) and worst at {at(worst)} ({worst['value_text']}), "
                f"other levers as in {study.base}.")
-    params = link_params("map", scenario, metric, [])
+    params = link_params("map", scenario, metric, [], paths=study.paths, seed=study.seed)
     return AnalysisItem(
         view="map", title=f"Policy map: {metric_name(metric)}", reading=reading, chart=chart, frame=frame,
         stem=_safe(f"analysis_map_{study.name}_{scenario}"), link=analysis_link(base_url, params),
@@ -214,7 +220,7 @@ def frontier_item(study: Study, front: pd.DataFrame, *, scenario: str, cost: str
     reading = (f"{len(efficient)} of {len(front)} regimes are Pareto-efficient (no other is both cheaper in calm "
                f"markets and better on {metric_name(outcome)})"
                + (f"; among the named ones: {', '.join(named)}." if named else "; none of the named presets is."))
-    params = link_params("frontier", scenario, outcome, list(presets))
+    params = link_params("frontier", scenario, outcome, list(presets), paths=study.paths, seed=study.seed)
     return AnalysisItem(
         view="frontier", title=f"Frontier: {metric_name(cost)} against {metric_name(outcome)}", reading=reading, chart=chart,
         frame=front, stem=_safe(f"analysis_frontier_{study.name}_{scenario}"), link=analysis_link(base_url, params),
@@ -238,7 +244,7 @@ def tornado_item(frame: pd.DataFrame, *, scenario: str, base: str, metric: str, 
         name = charts.factor_label(top["name"]) if top["kind"] == "lever" else str(top["label"])
         reading = (f"The median {metric_name(metric)} of {base} swings most with {name}: "
                    f"{fmt_value(top['swing'], unit)} between its low and high end.")
-    params = link_params("tornado", scenario, metric, [base])
+    params = link_params("tornado", scenario, metric, [base], paths=paths, seed=seed)
     return AnalysisItem(
         view="tornado", title=f"Tornado: what moves {metric_name(metric)}", reading=reading, chart=chart, frame=frame,
         stem=_safe(f"analysis_tornado_{scenario}_{base}_{metric}"), link=analysis_link(base_url, params),
@@ -263,7 +269,7 @@ def attribution_item(frame: pd.DataFrame, *, scenario: str, regime: str, baselin
         reading = (f"Of {regime}'s difference from {baseline} in the mean {metric_name(metric)}, the {big['component']} "
                    f"channel contributes most: {fmt_value(big['shapley_mean'], unit, signed=True)}{whole} "
                    "(Shapley value).")
-    params = link_params("attribution", scenario, metric, [regime, baseline])
+    params = link_params("attribution", scenario, metric, [regime, baseline], paths=paths, seed=seed)
     return AnalysisItem(
         view="attribution", title=f"Channel attribution: {regime} against {baseline}", reading=reading, chart=chart,
         frame=frame, stem=_safe(f"analysis_attribution_{scenario}_{regime}_vs_{baseline}"),
@@ -285,7 +291,7 @@ def amplification_item(frame: pd.DataFrame, *, scenario: str, regime: str, metri
     reading = (f"Under {regime}, the shock alone gives a median {metric_name(metric)} of {fmt_value(shock, unit)}; with "
                f"the market-structure amplification it is {fmt_value(full, unit)} "
                f"({fmt_value(full - shock, delta_unit(unit), signed=True)}).")
-    params = link_params("amplification", scenario, metric, [regime])
+    params = link_params("amplification", scenario, metric, [regime], paths=paths, seed=seed)
     return AnalysisItem(
         view="amplification", title=f"Amplification: {metric_name(metric)}", reading=reading, chart=chart, frame=frame,
         stem=_safe(f"analysis_amplification_{scenario}_{regime}"), link=analysis_link(base_url, params),
@@ -307,7 +313,7 @@ def robustness_item(found: Mapping[str, Any], *, scenario: str, a: str, b: str, 
     reading = (f"{a} beats {b} on {metric_name(metric)} on {share(found['path_share'])} of paths and at "
                f"{share(found['space_share'])} of the assumption points (calibrated difference "
                f"{fmt_value(found['base_difference'], delta_unit(charts.metric_unit(metric)), signed=True)}).")
-    params = link_params("robustness", scenario, metric, [a, b])
+    params = link_params("robustness", scenario, metric, [a, b], paths=paths, seed=seed)
     return AnalysisItem(
         view="robustness", title=f"Robustness: {a} against {b}", reading=reading, chart=chart,
         frame=found["points"], stem=_safe(f"analysis_robustness_{scenario}_{a}_vs_{b}"),
@@ -329,7 +335,7 @@ def expected_cost_item(frame: pd.DataFrame, *, scenario: str, regimes: Sequence[
     reading = (f"At {fmt_number(probability)} episodes a year, {safest['regime']} has the lowest annual chance of "
                f"dysfunction or breakdown ({fmt_value(safest['annual_dysfunction_probability_pct'], '%')}), at a calm "
                f"cost of {fmt_value(safest['calm_interest_cost_usd_bn_per_year'], '$bn/yr')}.")
-    params = link_params("expected_cost", scenario, None, list(regimes))
+    params = link_params("expected_cost", scenario, None, list(regimes), paths=paths, seed=seed)
     return AnalysisItem(
         view="expected_cost", title="Expected cost: calm cost against stress risk per year", reading=reading,
         chart=chart, frame=frame, stem=_safe(f"analysis_expected_cost_{scenario}"),
@@ -355,7 +361,7 @@ def stress_grid_item(frame: pd.DataFrame, *, regime: str, baseline: str, paths: 
         lower = int((peak["diff_p50"] < 0).sum())
         reading = (f"{regime} lowers the median peak 10-year yield change against {baseline} in {lower} of "
                    f"{len(peak)} shipped scenarios.")
-    params = link_params("stress_grid", None, None, [regime, baseline])
+    params = link_params("stress_grid", None, None, [regime, baseline], paths=paths, seed=seed)
     return AnalysisItem(
         view="stress_grid", title=f"Stress-test grid: {regime} against {baseline}", reading=reading, chart=chart,
         frame=frame, stem=_safe(f"analysis_stress_grid_{regime}_vs_{baseline}"), link=analysis_link(base_url, params),

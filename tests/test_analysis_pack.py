@@ -101,7 +101,8 @@ def test_tornado_pack_csv_is_the_engine_frame():
     assert list(csv["name"]) == list(frame["name"])
     text, links, _ = _pdf_text_and_links(pdf)
     assert "Tornado" in text
-    assert ap.analysis_link(ap.DEFAULT_BASE_URL, ap.link_params("tornado", SC, METRIC, ["all_guardrails"])) in links
+    link = ap.link_params("tornado", SC, METRIC, ["all_guardrails"], paths=PATHS, seed=0)
+    assert ap.analysis_link(ap.DEFAULT_BASE_URL, link) in links  # the run settings ride in the link
 
 
 def test_link_names_only_shipped_scenarios():

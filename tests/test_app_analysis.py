@@ -228,6 +228,24 @@ def test_read_link_and_link_params_round_trip():
     assert got == {"view": "robustness", "scenario": SC, "metric": METRIC, "regimes": ["all_guardrails", "status_quo"]}
     _, messages = page.read_link({"an.view": "x", "an.scenario": "y"})
     assert [m.split(":")[0] for m in messages] == ["an.view", "an.scenario"]
+    got, messages = page.read_link(page.link_params("tornado", SC, METRIC, [], paths=300, seed=7))
+    assert (got["paths"], got["seed"], messages) == (300, 7, [])
+    _, messages = page.read_link({"an.paths": "5", "an.seed": "-1"})
+    assert messages == ["an.paths: '5'; allowed: a whole number from 20 to 10,000",
+                        "an.seed: '-1'; allowed: a whole number from 0 to 4,294,967,295"]
+    _, messages = page.read_link({"an.paths": "9" * 5000})
+    assert messages[0].startswith("an.paths: '9999") and "allowed: a whole number from 20 to 10,000" in messages[0]
+
+
+def test_a_link_with_paths_and_seed_opens_the_view_with_them():
+    link = page.link_params("amplification", SC, METRIC, ["all_guardrails"], paths=340, seed=11)
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.query_params.update(link)
+    app.switch_page("app_pages/analysis.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.number_input(key="an.w.amplification.paths").value == 340
+    assert app.number_input(key="an.w.amplification.seed").value == 11
+    assert _address_bar(app) == link
 
 
 def test_progress_stops_on_cancel():
@@ -274,12 +292,13 @@ def test_link_restores_the_view_and_the_address_bar_follows_the_inputs():
     assert app.selectbox(key="an.w.rob.metric").value == "trough_market_depth_usd_mn"
     assert (app.selectbox(key="an.w.rob.a").value, app.selectbox(key="an.w.rob.b").value) == (
         "leverage_cap", "clearing_rule")
-    # ... and the address bar holds exactly that link (nothing of another page's).
-    assert _address_bar(app) == link
+    # ... and the address bar holds exactly that link (nothing of another page's), with the view's
+    # run settings (the defaults: the link named none).
+    assert _address_bar(app) == link | {"an.paths": str(page.DEFAULT_PATHS), "an.seed": "0"}
     # Another view: the address bar becomes that view's link (the linked values it can use kept).
     _open(app, "tornado")
     assert _address_bar(app) == page.link_params("tornado", "repo_spike_2019", "trough_market_depth_usd_mn",
-                                                 ["leverage_cap"])
+                                                 ["leverage_cap"], paths=page.DEFAULT_PATHS, seed=0)
     # A form's inputs, once submitted, are in the address bar too.
     app.selectbox(key="an.w.tornado.base").set_value("dealer_rule")
     app.selectbox(key="an.w.tornado.metric").set_value(METRIC)
@@ -287,7 +306,7 @@ def test_link_restores_the_view_and_the_address_bar_follows_the_inputs():
     app.number_input(key="an.w.tornado.paths").set_value(20)
     next(b for b in app.button if b.label == "Run").click().run()
     assert not app.exception, [e.value for e in app.exception]
-    assert _address_bar(app) == page.link_params("tornado", "repo_spike_2019", METRIC, ["dealer_rule"])
+    assert _address_bar(app) == page.link_params("tornado", "repo_spike_2019", METRIC, ["dealer_rule"], paths=20, seed=0)
     # The link shown on the page is the address bar's.
     code = app.get("code")[-1].proto.code_text
     assert dict(parse_qsl(urlsplit(code).query)) == _address_bar(app)
@@ -300,7 +319,8 @@ def test_bad_link_values_are_dropped_from_the_address_bar():
     assert not app.exception, [e.value for e in app.exception]
     assert "an.regimes: '<b>nope</b>' is not a preset" in " ".join(t.value for t in app.text)
     assert app.selectbox(key="an.w.grid.regime").value == "status_quo"
-    assert _address_bar(app) == page.link_params("stress_grid", None, None, ["status_quo", "status_quo"])
+    assert _address_bar(app) == page.link_params("stress_grid", None, None, ["status_quo", "status_quo"],
+                                                 paths=page.DEFAULT_PATHS, seed=0)
 
 
 def _sync_script() -> None:

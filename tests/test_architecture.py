@@ -92,7 +92,8 @@ def test_every_cache_is_bounded_in_bytes():
     """The app's caches are engine.bytecache.ByteLRU (bounded in bytes, a share per session); no
     st.cache_data / st.cache_resource (bounded by entries, if at all); an lru_cache has a maxsize
     (its comment states the bytes that bounds) and a bare functools.cache only takes fixed inputs."""
-    sources = [ROOT / "streamlit_app.py", *sorted(p for d in ("ui", "briefing", "engine", "policy") for p in (ROOT / d).rglob("*.py"))]
+    packages = ("ui", "briefing", "engine", "policy")
+    sources = [ROOT / "streamlit_app.py", *sorted(p for d in packages for p in (ROOT / d).rglob("*.py"))]
     unbounded_allowed = {  # @cache on inputs from a fixed, shipped set (eras, bundled files, the spec)
         "load_calibration", "_trading_day", "_bundled", "_font_cmap", "_history_targets", "_all_specs",
     }

@@ -60,6 +60,7 @@ VIEW_NOTES: dict[str, str] = {
     "stress_grid": "One regime against a baseline in every shipped scenario.",
 }
 DEFAULT_PATHS = 200
+MIN_PATHS = 20  # an analysis compares 5th-95th percentiles across paths: fewer than 20 leave no tails
 DEFAULT_SCENARIO = "march_2020"
 DEFAULT_METRIC = "peak_10y_yield_change_bp"
 DEFAULT_REGIMES = ("all_guardrails", "status_quo")
@@ -84,7 +85,7 @@ K_MAP_CHART = P + "w.map.chart"
 K_MAP_CLICK = P + "_map_click"  # the last map selection seen, so only a new click moves the chooser
 K_MAP_NONCE = P + "_map_nonce"  # a new chart (empty selection) after a keyboard choice: any click is new
 MAP_SELECTION = "cell"
-LINK_KEYS = ("an.view", "an.scenario", "an.metric", "an.regimes")
+LINK_KEYS = ("an.view", "an.scenario", "an.metric", "an.regimes", "an.paths", "an.seed")
 
 
 class RunCancelledError(Exception):
@@ -139,12 +140,27 @@ def read_link(params: dict[str, str | list[str]]) -> tuple[dict[str, Any], list[
             messages.append(f"an.regimes: {len(good)} regimes; allowed: at most {MAX_LINK_REGIMES} (the first kept)")
         if good:
             out["regimes"] = list(dict.fromkeys(good))[:MAX_LINK_REGIMES]
+    for field, low, high in (("paths", MIN_PATHS, MAX_PATHS_INTERACTIVE), ("seed", 0, MAX_SEED)):
+        if f"an.{field}" in params:
+            text = one(params[f"an.{field}"])
+            if text.isdigit() and len(text) <= len(str(high)) and low <= int(text) <= high:
+                out[field] = int(text)
+            else:
+                messages.append(f"an.{field}: {text[:40]!r}; allowed: a whole number from {low} to {high:,}")
     return out, messages
 
 
-def link_params(view: str, scenario: str | None, metric: str | None, regimes: Sequence[str]) -> dict[str, str]:
+def link_params(view: str, scenario: str | None, metric: str | None, regimes: Sequence[str], *,
+                paths: int | None = None, seed: int | None = None) -> dict[str, str]:
     """The an.* parameters of a view (only those it uses); shared with the briefing pack's link."""
-    return ap.link_params(view, scenario, metric, regimes)
+    return ap.link_params(view, scenario, metric, regimes, paths=paths, seed=seed)
+
+
+def _view_run_settings(view: str) -> tuple[int, int]:
+    """The paths and seed a view runs with: its widgets once drawn, else the link's, else the defaults."""
+    paths = st.session_state.get(f"{P}w.{view}.paths", _link_default("paths", DEFAULT_PATHS))
+    seed = st.session_state.get(f"{P}w.{view}.seed", _link_default("seed", 0))
+    return int(paths), int(seed)
 
 
 def _page_url(path: str, params: dict[str, str]) -> str:
@@ -256,9 +272,11 @@ def _regimes_default(i: int, fallback: str) -> str:
 
 def _run_settings(view: str, container=st) -> tuple[int, int]:
     cols = container.columns(2)
-    paths = cols[0].number_input("Paths", min_value=20, max_value=MAX_PATHS_INTERACTIVE, value=DEFAULT_PATHS, step=100,
-                                 key=f"{P}w.{view}.paths", help="Monte Carlo paths per run; 200 is quick")
-    seed = cols[1].number_input("Seed", min_value=0, max_value=MAX_SEED, value=0, step=1, key=f"{P}w.{view}.seed")
+    linked_paths, linked_seed = _view_run_settings(view)
+    paths = cols[0].number_input("Paths", min_value=MIN_PATHS, max_value=MAX_PATHS_INTERACTIVE, value=linked_paths,
+                                 step=100, key=f"{P}w.{view}.paths", help="Monte Carlo paths per run; 200 is quick")
+    seed = cols[1].number_input("Seed", min_value=0, max_value=MAX_SEED, value=linked_seed, step=1,
+                                key=f"{P}w.{view}.seed")
     return int(paths), int(seed)
 
 
@@ -295,7 +313,8 @@ def _chart(chart) -> None:
 def publish_link(view: str, scenario: str | None, metric: str | None, regimes: Sequence[str]) -> None:
     """Keep the address bar at this view's link (as the comparison keeps its own), so the URL is
     always the shareable one; written only when it differs (setting it reruns nothing)."""
-    params = link_params(view, scenario, metric, regimes)
+    paths, seed = _view_run_settings(view)
+    params = link_params(view, scenario, metric, regimes, paths=paths, seed=seed)
     current = {k: st.query_params.get(k) for k in st.query_params}
     if current != params:
         st.query_params.from_dict(params)
@@ -308,8 +327,9 @@ def _shown_or_linked(key: str, name: str) -> Any:
 
 def _share(view: str, scenario: str | None, metric: str | None, regimes: Sequence[str]) -> None:
     publish_link(view, scenario, metric, regimes)
-    url = _page_url("analysis", link_params(view, scenario, metric, regimes))
-    st.markdown("**Link to this view** (view, scenario, outcome and regimes; run settings use the defaults):")
+    paths, seed = _view_run_settings(view)
+    url = _page_url("analysis", link_params(view, scenario, metric, regimes, paths=paths, seed=seed))
+    st.markdown("**Link to this view** (view, scenario, outcome, regimes, paths and seed):")
     st.code(url, language=None, wrap_lines=True)
 
 
