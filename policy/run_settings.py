@@ -28,6 +28,7 @@ def _env_mb(name: str, default: int) -> int:
 # Limits, each with its reason. Change a limit here and every surface follows.
 MAX_PATHS_BATCH = 100_000  # CLI, API, sweeps: the bands' tails are stable well before this
 MAX_PATHS_INTERACTIVE = 10_000  # the app and its links: ~1 s a run on 2 cores, the slider stays usable
+MIN_PATHS_ANALYSIS = 20  # the analysis page compares 5th-95th percentiles: fewer paths leave no tails
 MAX_DAYS = 250  # one trading year: the longest horizon a stress scenario describes
 MAX_SHOCK_SCALE = 5.0  # five times a scenario's shock: far beyond any observed episode
 MAX_SEED = 2**32 - 1  # numpy's SeedSequence takes any size; 32 bits keeps links short

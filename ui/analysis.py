@@ -43,7 +43,7 @@ from engine.sweep import STAT_COLUMNS, run_base, run_study
 from policy import get_preset, lever_specs, preset_names, regime_value
 from policy.files import FileInputError, read_data
 from policy.query import RegimeView, ViewState, encode_view
-from policy.run_settings import MAX_LOSS_USD_BN, MAX_PATHS_INTERACTIVE, MAX_REGIMES_INTERACTIVE, MAX_SEED
+from policy.run_settings import MAX_LOSS_USD_BN, MAX_PATHS_INTERACTIVE, MAX_REGIMES_INTERACTIVE, MAX_SEED, MIN_PATHS_ANALYSIS
 from ui.exports import safe_export
 from ui.text import plain
 
@@ -60,7 +60,6 @@ VIEW_NOTES: dict[str, str] = {
     "stress_grid": "One regime against a baseline in every shipped scenario.",
 }
 DEFAULT_PATHS = 200
-MIN_PATHS = 20  # an analysis compares 5th-95th percentiles across paths: fewer than 20 leave no tails
 DEFAULT_SCENARIO = "march_2020"
 DEFAULT_METRIC = "peak_10y_yield_change_bp"
 DEFAULT_REGIMES = ("all_guardrails", "status_quo")
@@ -140,7 +139,7 @@ def read_link(params: dict[str, str | list[str]]) -> tuple[dict[str, Any], list[
             messages.append(f"an.regimes: {len(good)} regimes; allowed: at most {MAX_LINK_REGIMES} (the first kept)")
         if good:
             out["regimes"] = list(dict.fromkeys(good))[:MAX_LINK_REGIMES]
-    for field, low, high in (("paths", MIN_PATHS, MAX_PATHS_INTERACTIVE), ("seed", 0, MAX_SEED)):
+    for field, low, high in (("paths", MIN_PATHS_ANALYSIS, MAX_PATHS_INTERACTIVE), ("seed", 0, MAX_SEED)):
         if f"an.{field}" in params:
             text = one(params[f"an.{field}"])
             if text.isdigit() and len(text) <= len(str(high)) and low <= int(text) <= high:
@@ -273,7 +272,7 @@ def _regimes_default(i: int, fallback: str) -> str:
 def _run_settings(view: str, container=st) -> tuple[int, int]:
     cols = container.columns(2)
     linked_paths, linked_seed = _view_run_settings(view)
-    paths = cols[0].number_input("Paths", min_value=MIN_PATHS, max_value=MAX_PATHS_INTERACTIVE, value=linked_paths,
+    paths = cols[0].number_input("Paths", min_value=MIN_PATHS_ANALYSIS, max_value=MAX_PATHS_INTERACTIVE, value=linked_paths,
                                  step=100, key=f"{P}w.{view}.paths", help="Monte Carlo paths per run; 200 is quick")
     seed = cols[1].number_input("Seed", min_value=0, max_value=MAX_SEED, value=linked_seed, step=1,
                                 key=f"{P}w.{view}.seed")
