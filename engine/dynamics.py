@@ -396,7 +396,8 @@ def _run_compiled(
 ) -> StressOutput | StressSummary:
     """The same loop through the compiled kernel; outputs in the layout the numpy path produces.
 
-    With `histories=False` the kernel gets empty history arrays and writes only its summary rows.
+    With `histories=False` the lanes kernel (engine/kernel_lanes.py, paths in SIMD lanes) writes only the
+    summary rows, bit-identical to `stress_kernel(..., store=False)` (tests/test_kernel.py).
     """
     from engine.kernel import MAX_SUMMED_DAYS, N_SUMMARY, SUMMARY_FIELDS, stress_kernel  # numba only when used
 

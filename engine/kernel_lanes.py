@@ -1,9 +1,15 @@
 """The summary-only stress loop across Monte Carlo paths in SIMD lanes (`engine/kernel.py`'s arithmetic).
 
 `stress_kernel` runs one (regime, path) element at a time with its state in scalars. Here a chunk
-runs a block of L paths of one regime together: every state variable is a row of L lanes in one
-local array, and each day is a few short `for l in range(L)` loops without branches (selects), which
-LLVM turns into vector code (AVX-512: one zmm of float64 per row). The operations and their order
+runs a block of L = 64 paths of one regime together: every state variable is a row of L lanes in one
+local array, and each day is a few `for j in range(L)` loops without branches (selects of values
+already loaded, `_pick`), which LLVM's loop vectorizer turns into vector code (4 float64 per ymm
+register on this AVX-512 host: LLVM prefers 256-bit vectors there). What keeps them vectorizable:
+L large enough not to be fully unrolled first (L = 8 was, into scalar code), no inner loops (the books
+are inlined calls with a constant k), no load inside a branch, and only rows at constant offsets from
+the one base (rows indexed by day are copied to and from fixed rows in short loops of their own).
+exp and log stay calls to the scalar libm (llvmlite's LLVM has no SVML here), so they are the same
+bits as the scalar kernel's. The operations and their order
 are the scalar kernel's, with no fastmath, so every lane computes the same IEEE numbers: only where
 the scalar kernel skips a log/exp that provably cannot change the result (a book already below its
 deleverage target; a depth above the trough and the breakdown line) do the lanes run a short scalar
