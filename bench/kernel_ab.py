@@ -15,9 +15,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import engine  # noqa: E402
-import engine.kernel_lanes as kernel_lanes  # noqa: E402
-from engine.kernel import stress_kernel  # noqa: E402
+import engine
+import engine.kernel_lanes as kernel_lanes
+from engine.kernel import stress_kernel
 
 FIVE = ["status_quo", "clearing_rule", "dealer_rule", "leverage_cap", "all_guardrails"]
 
