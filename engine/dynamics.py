@@ -470,11 +470,11 @@ def _run_compiled(
     else:
         stress_kernel(
             *args, histories,
-        out["dislocation_bp"], out["long_dislocation_bp"], out["dealer_utilization_pct"],
-        out["dealer_long_utilization_pct"], out["dealer_inventory_usd_bn"], out["basis_widening_bp"],
-        out["fund_equity_usd_bn"], out["rv_positions_usd_bn"], out["forced_sales_usd_bn"], out["margin_calls_usd_bn"],
-        out["fed_purchases_usd_bn"], out["volatility_bp_per_day"], depth, flow_rv, flow_dealers, flow_value, sales_by_book,
-        summary,
+            out["dislocation_bp"], out["long_dislocation_bp"], out["dealer_utilization_pct"],
+            out["dealer_long_utilization_pct"], out["dealer_inventory_usd_bn"], out["basis_widening_bp"],
+            out["fund_equity_usd_bn"], out["rv_positions_usd_bn"], out["forced_sales_usd_bn"], out["margin_calls_usd_bn"],
+            out["fed_purchases_usd_bn"], out["volatility_bp_per_day"], depth, flow_rv, flow_dealers, flow_value,
+            sales_by_book, summary,
         )
     sales = {b: sales_by_book[i] for i, b in enumerate(BOOKS)}
     if not histories:

@@ -83,7 +83,7 @@ def test_an_unknown_kernel_is_refused() -> None:
         engine.simulate("march_2020", paths=10, kernel="fortran")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("scenario", ["march_2020", "foreign_selloff_2026"])
+@pytest.mark.parametrize("scenario", ["march_2020", "april_2025", "foreign_selloff_2026"])
 def test_lanes_kernel_gives_the_scalar_kernels_bits(scenario: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Summary-only runs go through engine/kernel_lanes.py (paths in SIMD lanes): the same IEEE operations
     in the same order as stress_kernel(store=False), so every summary row is bit-identical, including a
