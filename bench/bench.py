@@ -100,7 +100,10 @@ def load_before(tree: Path) -> ModuleType:
     shutil.copytree(tree / "engine", dest / "engine_before", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(tree / "scenarios", dest / "scenarios")  # found next to the package
     for path in (dest / "engine_before").rglob("*.py"):
-        path.write_text(re.sub(r"\b(from|import) engine\b", r"\1 engine_before", path.read_text()))
+        text = re.sub(r"\b(from|import) engine\b", r"\1 engine_before", path.read_text())
+        # module names in strings too (engine/__init__.py loads its names lazily from "engine.api", ...):
+        # without this engine_before.simulate was this tree's engine, and A/B compared a tree with itself
+        path.write_text(re.sub(r"([\"'])engine\.", r"\1engine_before.", text))
     sys.path.insert(0, str(dest))
     return importlib.import_module("engine_before")
 

@@ -396,7 +396,8 @@ def _run_compiled(
 ) -> StressOutput | StressSummary:
     """The same loop through the compiled kernel; outputs in the layout the numpy path produces.
 
-    With `histories=False` the kernel gets empty history arrays and writes only its summary rows.
+    With `histories=False` the lanes kernel (engine/kernel_lanes.py, paths in SIMD lanes) writes only the
+    summary rows, bit-identical to `stress_kernel(..., store=False)` (tests/test_kernel.py).
     """
     from engine.kernel import MAX_SUMMED_DAYS, N_SUMMARY, SUMMARY_FIELDS, stress_kernel  # numba only when used
 
@@ -421,7 +422,7 @@ def _run_compiled(
     capped = np.zeros(shape[0], dtype=np.int64)
     capped[inp.capped_regimes] = 1
     exogenous_total = sum(inp.flows[s] for s in EXOGENOUS_SECTORS)
-    stress_kernel(
+    args = (
         days,
         col(rp.repo_cleared_share), col(rp.haircut_floor), col(rp.cross_margin_offset), col(rp.ccp_damping),
         col((1.0 + rp.dealer_extra_buffer) / rp.dealer_leverage_limit_x), col(rp.cap_x), icol(rp.cap_mode),
@@ -460,13 +461,21 @@ def _run_compiled(
         cal["depth_utilization_exponent"], cal["depth_floor_usd_mn"],
         np.ascontiguousarray(inp.fundamental, dtype=float), cal["calm_swap_spread_30y_bp"],
         cal["dysfunction_dislocation_bp"], 100.0 * cal["dysfunction_utilization"], cal["breakdown_dislocation_bp"],
-        cal["breakdown_depth_usd_mn"], histories,
-        out["dislocation_bp"], out["long_dislocation_bp"], out["dealer_utilization_pct"],
-        out["dealer_long_utilization_pct"], out["dealer_inventory_usd_bn"], out["basis_widening_bp"],
-        out["fund_equity_usd_bn"], out["rv_positions_usd_bn"], out["forced_sales_usd_bn"], out["margin_calls_usd_bn"],
-        out["fed_purchases_usd_bn"], out["volatility_bp_per_day"], depth, flow_rv, flow_dealers, flow_value, sales_by_book,
-        summary,
+        cal["breakdown_depth_usd_mn"],
     )
+    if not histories:  # summary only: paths in SIMD lanes (engine/kernel_lanes.py), the same numbers
+        from engine.kernel_lanes import stress_kernel_lanes
+
+        stress_kernel_lanes(*args, sales_by_book, summary)
+    else:
+        stress_kernel(
+            *args, histories,
+            out["dislocation_bp"], out["long_dislocation_bp"], out["dealer_utilization_pct"],
+            out["dealer_long_utilization_pct"], out["dealer_inventory_usd_bn"], out["basis_widening_bp"],
+            out["fund_equity_usd_bn"], out["rv_positions_usd_bn"], out["forced_sales_usd_bn"], out["margin_calls_usd_bn"],
+            out["fed_purchases_usd_bn"], out["volatility_bp_per_day"], depth, flow_rv, flow_dealers, flow_value,
+            sales_by_book, summary,
+        )
     sales = {b: sales_by_book[i] for i, b in enumerate(BOOKS)}
     if not histories:
         values = dict(zip(SUMMARY_FIELDS, summary, strict=True))

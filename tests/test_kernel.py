@@ -81,3 +81,25 @@ def test_the_kernel_is_the_only_place_that_loops_over_paths_and_it_is_compiled()
 def test_an_unknown_kernel_is_refused() -> None:
     with pytest.raises(engine.InputError, match="kernel"):
         engine.simulate("march_2020", paths=10, kernel="fortran")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("scenario", ["march_2020", "april_2025", "foreign_selloff_2026"])
+def test_lanes_kernel_gives_the_scalar_kernels_bits(scenario: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Summary-only runs go through engine/kernel_lanes.py (paths in SIMD lanes): the same IEEE operations
+    in the same order as stress_kernel(store=False), so every summary row is bit-identical, including a
+    final partial block of lanes (203 paths: 3 blocks of 64 and 11 paths)."""
+    import engine.kernel_lanes as kernel_lanes
+    from engine.kernel import stress_kernel
+
+    calls = []
+    lanes = kernel_lanes.stress_kernel_lanes
+    monkeypatch.setattr(kernel_lanes, "stress_kernel_lanes", lambda *a: calls.append(a) or lanes(*a))
+    regimes = ["status_quo", "clearing_rule", "dealer_rule", "leverage_cap", "all_guardrails"]
+    engine.simulate(scenario, regimes, paths=203, seed=5, histories=False)
+    (args,) = calls
+    inputs, sales, summary = args[:-2], args[-2], args[-1]
+    sales_scalar, summary_scalar = np.zeros_like(sales), np.zeros_like(summary)
+    empty = np.zeros((0, 0, 0))
+    stress_kernel(*inputs, False, *([empty] * 16), sales_scalar, summary_scalar)
+    np.testing.assert_array_equal(sales, sales_scalar)
+    np.testing.assert_array_equal(summary, summary_scalar)
