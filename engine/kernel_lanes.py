@@ -39,9 +39,9 @@ from engine.kernel import (
     _POWER_MARGIN,
     _SALES,
     _TROUGH_DEPTH,
-    _U_MAX,
     _pairwise_sum,
 )
+from engine.kernel import _solve_utilization as _solve_u  # the same inlined quadratic as the scalar kernel
 
 L = 64  # lanes per block: a loop LLVM vectorizes (8 would be unrolled to scalars first)
 
@@ -60,14 +60,6 @@ L = 64  # lanes per block: a loop LLVM vectorizes (8 would be unrolled to scalar
     _SEEN, _TRV, _CALLS, _FEDV,
 ) = range(134)
 _N_ROWS = 134
-
-
-@njit(cache=True, inline="always")
-def _solve_u(capacity: float, rhs: float, slope: float) -> float:
-    b = capacity + slope + rhs
-    disc = max(b * b - 4.0 * capacity * rhs, 0.0)
-    u = 2.0 * rhs / max(b + math.sqrt(disc), 1e-300)
-    return min(max(u, 0.0), _U_MAX)
 
 
 @njit(cache=True, inline="always")
