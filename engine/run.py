@@ -99,7 +99,7 @@ class Run(BaseModel):
 
     def calibrated(self) -> tuple[Scenario, Calibration]:
         """The scenario and calibration with the run's assumptions applied (copies; nothing shared changes)."""
-        return with_assumptions(self.scenario, self.settings.assumptions)
+        return _recentred(self.scenario, self.settings.assumptions)  # checked when the Run was built
 
 
 def with_assumptions(scenario: Scenario, assumptions: Mapping[str, float]) -> tuple[Scenario, Calibration]:
@@ -107,6 +107,10 @@ def with_assumptions(scenario: Scenario, assumptions: Mapping[str, float]) -> tu
     problem = assumption_problem(scenario, assumptions)
     if problem:
         raise InputError(problem)
+    return _recentred(scenario, assumptions)
+
+
+def _recentred(scenario: Scenario, assumptions: Mapping[str, float]) -> tuple[Scenario, Calibration]:
     sc, cal = scenario, load_calibration(scenario.era)
     if not assumptions:
         return sc, cal
